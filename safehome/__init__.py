@@ -1,0 +1,139 @@
+"""SafeHome: the case and placement system of a domestic-violence Safe Home service."""
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+UK_TIME = ZoneInfo("Europe/London")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: settings, extensions, blueprints, errors, commands."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    from safehome import config as settings
+
+    app.config.update(settings.load(Path(app.instance_path), config))
+    register_extensions(app)
+    register_security(app)
+    register_blueprints(app)
+    register_request_lifecycle(app)
+    register_templates(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from safehome import crypto
+    from safehome.extensions import api, csrf, db, login_manager, migrate
+
+    crypto.install_key(app.config["SAFEHOME_DATA_KEY"])
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    api.init_app(app)
+    with app.app_context():
+        _tune_sqlite(db.engine)
+
+
+def _tune_sqlite(engine) -> None:
+    """SQLite: enforce foreign keys, and WAL so a killed writer never corrupts the file."""
+    if engine.dialect.name != "sqlite":
+        return
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
+def register_security(app: Flask) -> None:
+    from safehome import auth_session, security
+
+    auth_session.init_app(app)
+    security.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from safehome.api import register_api
+    from safehome.views import BLUEPRINTS
+
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    register_api(app)
+
+
+def register_request_lifecycle(app: Flask) -> None:
+    """One commit per request: services flush, the boundary commits.
+
+    Every error path rolls back first (errors.py, and views that re-show a
+    form after a ValidationError), so whatever reaches here is whole.
+    """
+    from safehome.extensions import db
+
+    @app.after_request
+    def commit(response):
+        db.session.commit()
+        return response
+
+    @app.teardown_request
+    def rollback(exc):
+        if exc is not None:
+            db.session.rollback()
+
+
+def register_templates(app: Flask) -> None:
+    from flask_login import current_user
+
+    from safehome import codes, permissions
+    from safehome.views import NAVIGATION
+
+    def endpoint_exists(endpoint: str) -> bool:
+        return endpoint in app.view_functions
+
+    def nav_items():
+        return [item for item in NAVIGATION
+                if endpoint_exists(item.endpoint) and permissions.user_can(current_user, item.permission)]
+
+    def can(permission) -> bool:
+        return permissions.user_can(current_user, permission)
+
+    def format_datetime(value, fmt: str = "%d %b %Y %H:%M") -> str:
+        """Timestamps are stored in UTC and shown in UK time."""
+        if value is None:
+            return ""
+        if hasattr(value, "astimezone") and getattr(value, "tzinfo", None) is not None:
+            value = value.astimezone(UK_TIME)
+        return value.strftime(fmt)
+
+    app.jinja_env.globals.update(codes=codes, Permission=permissions.Permission, can=can,
+                                 endpoint_exists=endpoint_exists, nav_items=nav_items)
+    app.jinja_env.filters["dt"] = format_datetime
+    app.jinja_env.filters["d"] = lambda value: format_datetime(value, "%d %b %Y")
+
+
+def register_error_handlers(app: Flask) -> None:
+    from safehome.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from safehome.cli import COMMANDS
+
+    for command in COMMANDS:
+        app.cli.add_command(command)

@@ -1,0 +1,224 @@
+"""Every coded list of the service, in one place.
+
+Forms, the API, the engine adapter and the reports all read these, so the
+same words appear on case pages and in the quarterly return. A code is
+stored; its label is shown. Codes never change meaning once used.
+"""
+from __future__ import annotations
+
+import enum
+
+
+class Coded(str, enum.Enum):
+    """A stored code with a human label: ``Tenure.SOCIAL_RENT.label``."""
+
+    def __new__(cls, code: str, label: str):
+        member = str.__new__(cls, code)
+        member._value_ = code
+        member.label = label
+        return member
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(m.value, m.label) for m in cls]
+
+    @classmethod
+    def codes(cls) -> list[str]:
+        return [m.value for m in cls]
+
+
+class Role(Coded):
+    HOUSING_WORKER = "housing_worker", "Housing worker"
+    HOUSING_OPTIONS = "housing_options", "Housing Options officer"
+    MANAGER = "manager", "Manager"
+    PERPETRATOR_SERVICE = "perpetrator_service", "Perpetrator service worker"
+    PROVIDER = "provider", "Accommodation provider"
+    ADMIN = "admin", "Administrator"
+
+
+class Gender(Coded):
+    """Gender as the engine's rules use it (lead person, males' age limit)."""
+
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+
+
+class UnitType(Coded):
+    REFUGE = "refuge", "Refuge"
+    EMERGENCY = "emergency", "Emergency"
+    SUPPORTED = "supported", "Supported"
+    DISPERSED = "dispersed", "Dispersed"
+    MOVE_ON = "move_on", "Move-on"
+    PERPETRATOR = "perpetrator", "Perpetrator"
+
+
+TEMPORARY_UNIT_TYPES = frozenset({UnitType.REFUGE, UnitType.EMERGENCY, UnitType.SUPPORTED, UnitType.DISPERSED})
+
+
+class UnitStatus(Coded):
+    AVAILABLE = "available", "Available"
+    OFFERED = "offered", "Offered"
+    OCCUPIED = "occupied", "Occupied"
+    VOID = "void", "Void (being made ready)"
+    OUT_OF_USE = "out_of_use", "Out of use"
+
+
+class Feature(Coded):
+    """What a unit offers; a household's needs are drawn from the same list."""
+
+    WHEELCHAIR = "wheelchair", "Wheelchair accessible"
+    STEP_FREE = "step_free", "Step-free access"
+    NRPF = "nrpf", "Can be funded without housing benefit (NRPF)"
+
+
+class Pet(Coded):
+    DOG = "dog", "Dog"
+    CAT = "cat", "Cat"
+    SMALL_ANIMAL = "small_animal", "Small animal"
+    BIRD = "bird", "Bird"
+
+
+class Language(Coded):
+    ENGLISH = "english", "English"
+    PUNJABI = "punjabi", "Punjabi"
+    GUJARATI = "gujarati", "Gujarati"
+    URDU = "urdu", "Urdu"
+    HINDI = "hindi", "Hindi"
+    BENGALI = "bengali", "Bengali"
+    POLISH = "polish", "Polish"
+    ROMANIAN = "romanian", "Romanian"
+    ARABIC = "arabic", "Arabic"
+    SOMALI = "somali", "Somali"
+    KURDISH = "kurdish", "Kurdish"
+    TIGRINYA = "tigrinya", "Tigrinya"
+    PORTUGUESE = "portuguese", "Portuguese"
+    BSL = "bsl", "British Sign Language"
+
+
+class Risk(Coded):
+    HIGH = "high", "High (DASH 14+ or MARAC)"
+    MEDIUM = "medium", "Medium (DASH 10-13)"
+    STANDARD = "standard", "Standard"
+
+
+DASH_HIGH_RISK = 14  # CAADA DASH: 14 or more ticks is high risk
+DASH_MEDIUM_RISK = 10
+
+
+class ReferralSource(Coded):
+    FAMILY_VICTIM_SURVIVOR = "fvs", "Family, Victim & Survivor service"
+    PERPETRATOR_SERVICE = "perpetrator_service", "Perpetrator service"
+    POLICE = "police", "Police"
+    MARAC = "marac", "MARAC"
+    HOUSING_OPTIONS = "housing_options", "Housing Options"
+    HEALTH = "health", "Health"
+    SOCIAL_CARE = "social_care", "Children's or adult social care"
+    OTHER_AGENCY = "other_agency", "Other agency"
+    SELF = "self", "Self-referral"
+
+
+class Tenure(Coded):
+    """Housing tenure at entry and at exit (one list for both, as the council's
+    performance data set compares them)."""
+
+    OWNER_OCCUPIER = "owner", "Owner-occupier"
+    SOCIAL_RENT_COUNCIL = "council_rent", "Council tenant"
+    SOCIAL_RENT_HA = "ha_rent", "Housing association tenant"
+    PRIVATE_RENT = "private_rent", "Private rented"
+    LIVING_WITH_FAMILY = "family_friends", "Living with family or friends"
+    TEMPORARY = "temporary", "Temporary accommodation"
+    REFUGE = "refuge", "Refuge"
+    SUPPORTED = "supported", "Supported housing"
+    TIED = "tied", "Tied accommodation"
+    NO_FIXED_ABODE = "nfa", "No fixed abode / rough sleeping"
+    INSTITUTION = "institution", "Hospital, prison or care"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Not known"
+
+
+class EqualityField(Coded):
+    """The Equality Act 2010 protected characteristics we monitor (all optional)."""
+
+    AGE_BAND = "age_band", "Age"
+    DISABILITY = "disability", "Disability"
+    GENDER_REASSIGNMENT = "gender_reassignment", "Gender reassignment"
+    MARRIAGE = "marriage", "Marriage and civil partnership"
+    PREGNANCY = "pregnancy", "Pregnancy and maternity"
+    ETHNICITY = "ethnicity", "Race / ethnicity"
+    RELIGION = "religion", "Religion or belief"
+    SEX = "sex", "Sex"
+    SEXUAL_ORIENTATION = "sexual_orientation", "Sexual orientation"
+
+
+PREFER_NOT_TO_SAY = "prefer_not_to_say"
+
+# The answers offered for each characteristic; "prefer not to say" is always allowed.
+EQUALITY_ANSWERS: dict[str, list[tuple[str, str]]] = {
+    "disability": [("yes", "Yes"), ("no", "No")],
+    "gender_reassignment": [("yes", "Yes"), ("no", "No")],
+    "marriage": [("single", "Single"), ("married", "Married"), ("civil_partnership", "Civil partnership"),
+                 ("separated", "Separated"), ("divorced", "Divorced or dissolved"), ("widowed", "Widowed")],
+    "pregnancy": [("pregnant", "Pregnant"), ("maternity", "Within 26 weeks of birth"), ("no", "No")],
+    "ethnicity": [("white_british", "White British"), ("white_other", "White other"),
+                  ("asian", "Asian or Asian British"), ("black", "Black or Black British"),
+                  ("mixed", "Mixed or multiple"), ("arab", "Arab"), ("gypsy_traveller", "Gypsy or Irish Traveller"),
+                  ("refugee", "Refugee or asylum seeker"), ("other", "Other ethnic group")],
+    "religion": [("none", "No religion"), ("christian", "Christian"), ("muslim", "Muslim"), ("hindu", "Hindu"),
+                 ("sikh", "Sikh"), ("jewish", "Jewish"), ("buddhist", "Buddhist"), ("other", "Other")],
+    "sex": [("female", "Female"), ("male", "Male")],
+    "sexual_orientation": [("heterosexual", "Heterosexual"), ("gay_lesbian", "Gay or lesbian"),
+                           ("bisexual", "Bisexual"), ("other", "Other")],
+}
+
+
+class AuditAction(Coded):
+    VIEW_ADDRESS = "view_address", "Viewed a confidential address"
+    VIEW_CASE = "view_case", "Viewed a case"
+    LOGIN = "login", "Logged in"
+    LOGIN_FAILED = "login_failed", "Failed login"
+    LOGOUT = "logout", "Logged out"
+    CREATE = "create", "Created"
+    UPDATE = "update", "Updated"
+    TOKEN_CREATED = "token_created", "API token created"
+    TOKEN_REVOKED = "token_revoked", "API token revoked"
+    USER_CHANGED = "user_changed", "User changed"
+    EXPORT = "export", "Exported"
+    MATCH_RUN = "match_run", "Ran the matching engine"
+    OVERRIDE = "override", "Overrode a soft preference"
+
+
+class CaseStatus(Coded):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
+class CloseReason(Coded):
+    MOVED_ON = "moved_on", "Moved on to settled accommodation"
+    OWN_HOME_SECURED = "own_home_secured", "Own home made safe"
+    NO_LONGER_NEEDED = "no_longer_needed", "No longer needs the service"
+    LOST_CONTACT = "lost_contact", "Lost contact"
+    OUT_OF_AREA = "out_of_area", "Moved out of the area"
+    DECLINED = "declined", "Declined the service"
+    OTHER = "other", "Other"
+
+
+class AssessmentAnswer(Coded):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    UNKNOWN = "unknown", "Not known"
+
+
+class HousingOption(Coded):
+    """Options considered in the housing needs assessment."""
+
+    SANCTUARY = "sanctuary", "Stay at home with a sanctuary install"
+    PERPETRATOR_LEAVES = "perpetrator_leaves", "Perpetrator found other accommodation"
+    REFUGE = "refuge", "Refuge"
+    EMERGENCY = "emergency", "Emergency accommodation"
+    SUPPORTED = "supported", "Supported accommodation"
+    DISPERSED = "dispersed", "Dispersed accommodation"
+    HOMELESSNESS_APPLICATION = "homelessness_application", "Homelessness application"
+    HOUSING_TRANSFER = "housing_transfer", "Housing transfer"
+    PRIVATE_RENTAL = "private_rental", "Private rental"
+    FAMILY_FRIENDS = "family_friends", "Stay with family or friends"

@@ -1,0 +1,101 @@
+"""Settings, read from the environment once, when the app is built.
+
+Every setting is listed in README.md. Development secrets are generated into
+``instance/`` on first run (never committed); production refuses to start
+without real ones.
+"""
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+# Values that must never reach production: anything shorter, or these.
+_KNOWN_BAD_SECRETS = {"", "dev", "change-me", "secret", "changeme"}
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or unsafe for the chosen environment."""
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer") from exc
+
+
+def _dev_secret(instance_path: Path, name: str, make) -> str:
+    """Read a development secret from instance/, creating it once."""
+    path = instance_path / name
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(make())
+    return path.read_text().strip()
+
+
+def new_data_key() -> str:
+    """A fresh 256-bit key for field encryption, urlsafe base64."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def load(instance_path: Path, overrides: dict | None = None) -> dict:
+    """Build the settings mapping from the environment; ``overrides`` win."""
+    overrides = overrides or {}
+    env = overrides.get("ENV_NAME") or os.environ.get("SAFEHOME_ENV", "development")
+    if env not in {"development", "production", "testing"}:
+        raise ConfigError("SAFEHOME_ENV must be development, production or testing")
+    production = env == "production"
+
+    secret_key = overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY", "")
+    data_key = overrides.get("SAFEHOME_DATA_KEY") or os.environ.get("SAFEHOME_DATA_KEY", "")
+    if production:
+        if secret_key in _KNOWN_BAD_SECRETS or len(secret_key) < 32:
+            raise ConfigError("SECRET_KEY must be set to a random value of 32+ characters in production")
+        if not data_key:
+            raise ConfigError("SAFEHOME_DATA_KEY must be set in production")
+    else:
+        secret_key = secret_key or _dev_secret(instance_path, "secret_key", lambda: secrets.token_urlsafe(48))
+        data_key = data_key or _dev_secret(instance_path, "data_key", new_data_key)
+
+    database_url = overrides.get("SQLALCHEMY_DATABASE_URI") or os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'safehome.db'}"
+    idle_minutes = _env_int("SAFEHOME_IDLE_MINUTES", 30)
+    settings = {
+        "ENV_NAME": env,
+        "SECRET_KEY": secret_key,
+        "SAFEHOME_DATA_KEY": data_key,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "PERMANENT_SESSION_LIFETIME": timedelta(minutes=idle_minutes),
+        "SESSION_REFRESH_EACH_REQUEST": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env == "production",
+        "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
+        "WTF_CSRF_TIME_LIMIT": None,  # the session lifetime bounds the token
+        "MAX_CONTENT_LENGTH": _env_int("SAFEHOME_MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
+        "LOGIN_MAX_FAILURES": _env_int("SAFEHOME_LOGIN_MAX_FAILURES", 5),
+        "LOGIN_LOCK_MINUTES": _env_int("SAFEHOME_LOGIN_LOCK_MINUTES", 15),
+        "OFFER_HOLD_HOURS": _env_int("SAFEHOME_OFFER_HOLD_HOURS", 24),
+        "RETENTION_YEARS": _env_int("SAFEHOME_RETENTION_YEARS", 6),
+        "GEOCODER": os.environ.get("SAFEHOME_GEOCODER", ""),  # "" = offline table only
+        "MAP_TILE_URL": os.environ.get("SAFEHOME_MAP_TILE_URL", ""),  # "" = no third-party tiles
+        "ARGON2_PROFILE": "RFC_9106_LOW_MEMORY",
+        # flask-smorest / OpenAPI
+        "API_TITLE": "SafeHome",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_REDOC_PATH": None,
+        "OPENAPI_SWAGGER_UI_PATH": None,
+    }
+    settings.update(overrides)
+    return settings

@@ -1,0 +1,130 @@
+"""The inventory: providers, their sites, the units on them, named areas."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from safehome.codes import UnitStatus, UnitType
+from safehome.models.base import Base, SealedJSON, coded, utcnow
+
+
+class Provider(Base):
+    __tablename__ = "providers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    retired_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    sites: Mapped[list[Site]] = relationship(back_populates="provider")
+
+    def __repr__(self) -> str:
+        return f"<Provider {self.id}>"
+
+
+class Site(Base):
+    """A building or address. Units in one refuge share a site.
+
+    The address and the point are sealed: a refuge's location is the most
+    sensitive fact the system holds. ``area`` (the local authority) is kept in
+    the clear so the vacancy board can filter without opening locations.
+    """
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    area: Mapped[str] = mapped_column(String(80), index=True)
+    address = mapped_column(SealedJSON("site.address"), nullable=False)  # {"line1", "line2", "town", "postcode"}
+    location = mapped_column(SealedJSON("site.location"), nullable=False)  # {"lat", "lon"}
+    retired_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    provider: Mapped[Provider] = relationship(back_populates="sites")
+    units: Mapped[list[Unit]] = relationship(back_populates="site")
+
+    def __repr__(self) -> str:
+        return f"<Site {self.id}>"
+
+
+class Unit(Base):
+    """A place that takes one household: a refuge room, a flat, a bedsit."""
+
+    __tablename__ = "units"
+    __table_args__ = (
+        CheckConstraint("bedspaces >= 1", name="bedspaces_positive"),
+        CheckConstraint("bedrooms >= 0", name="bedrooms_not_negative"),
+        CheckConstraint("max_male_age IS NULL OR (max_male_age >= 0 AND max_male_age <= 120)", name="max_male_age_range"),
+        CheckConstraint("weekly_cost >= 0", name="weekly_cost_not_negative"),
+        Index("ix_units_status_type", "status", "type"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    type: Mapped[UnitType] = mapped_column(coded(UnitType))
+    bedspaces: Mapped[int]
+    bedrooms: Mapped[int] = mapped_column(default=1)
+    lead_genders: Mapped[list] = mapped_column(default=list)
+    max_male_age: Mapped[int | None]
+    pets: Mapped[list] = mapped_column(default=list)
+    features: Mapped[list] = mapped_column(default=list)
+    languages: Mapped[list] = mapped_column(default=list)
+    weekly_cost: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal("0"))
+    status: Mapped[UnitStatus] = mapped_column(coded(UnitStatus), default=UnitStatus.AVAILABLE)
+    frees_on: Mapped[date | None]
+    retired_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    site: Mapped[Site] = relationship(back_populates="units")
+    status_changes: Mapped[list[UnitStatusChange]] = relationship(
+        back_populates="unit", order_by="UnitStatusChange.at", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Unit {self.id} {self.type.value}>"
+
+
+class UnitStatusChange(Base):
+    """Every change of a unit's status, with who and when: voids and turnaround come from here."""
+
+    __tablename__ = "unit_status_changes"
+    __table_args__ = (Index("ix_unit_status_changes_unit_at", "unit_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"))
+    from_status: Mapped[UnitStatus | None] = mapped_column(coded(UnitStatus, "unitstatus_from"))
+    to_status: Mapped[UnitStatus] = mapped_column(coded(UnitStatus, "unitstatus_to"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(String(200))
+
+    unit: Mapped[Unit] = relationship(back_populates="status_changes")
+
+    def __repr__(self) -> str:
+        return f"<UnitStatusChange {self.id}>"
+
+
+class NamedArea(Base):
+    """A council, ward or district boundary, offered as an exclusion area.
+
+    Public boundaries, so stored in the clear (GeoJSON, lon/lat order).
+    """
+
+    __tablename__ = "named_areas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # council, ward, district
+    geometry: Mapped[dict]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<NamedArea {self.id}>"

@@ -1,0 +1,55 @@
+"""Signing in and out."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+from safehome.auth_session import current_actor
+from safehome.codes import AuditAction
+from safehome.extensions import db
+from safehome.permissions import Permission, public, requires
+from safehome.services import audit, users
+from safehome.views.common import safe_next
+
+bp = Blueprint("auth", __name__)
+
+LOGIN_FAILED = "That email and password do not match an active account, or the account is locked for a while."
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        config = current_app.config
+        user = users.authenticate(db.session, current_actor(), form.email.data, form.password.data,
+                                  max_failures=config["LOGIN_MAX_FAILURES"], lock_minutes=config["LOGIN_LOCK_MINUTES"])
+        if user is not None:
+            session.clear()  # a fresh session at sign-in: no fixation
+            login_user(user)
+            return redirect(safe_next(request.args.get("next"), url_for("dashboard.home")))
+        flash(LOGIN_FAILED, "error")
+        return render_template("auth/login.html", form=form), 401
+    if request.args.get("expired"):
+        flash("You were signed out after a period of inactivity.", "info")
+    return render_template("auth/login.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/logout", methods=["POST"])
+@requires(Permission.DASHBOARD)
+def logout():
+    audit.record(db.session, current_actor(), AuditAction.LOGOUT, "user", current_user.id)
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,3 @@
+from safehome import create_app
+
+app = create_app()
