@@ -1,0 +1,90 @@
+"""SafeHome's matching engine: which units each household may take, and the best placements.
+
+A pure package: standard library, numpy, ortools, geopy and shapely only (never flask,
+sqlalchemy, marshmallow or safehome). The contract for the JSON form, the hard rules and
+the objective is docs `spec/solver-io.md`; this docstring documents the in-process API
+(kept stable for `safehome/services/matching.py`) and the fit score.
+
+In-process API
+--------------
+Dataclasses in (all frozen, tuples for lists):
+    Member(age, gender)
+    Place(lat, lon, km, label=None)                      an `avoid` entry
+    PreferPlace(lat, lon, km, weight, label=None)        a `prefer` entry
+    Area(geometry: dict, label=None)                     an `exclude_areas` entry (GeoJSON)
+    Household(id, members, risk='standard', kind='victim', pets=(), needs=(), unit_types=None,
+              avoid=(), exclude_areas=(), prefer=(), languages=(), waiting_since=None)
+    Unit(id, type, lat, lon, bedspaces, lead_genders, site=None, max_male_age=None,
+         pets=(), features=(), languages=())
+    Apart(a, b, km=0.0)
+    Instance(households, units, apart=(), as_of=None)   as_of dates the waiting term (None: today)
+    Settings(time_limit=30.0, workers=2, seed=0, fit_time_limit=1.0)
+        fit_time_limit: extra seconds for proving level 3 once levels 1-2 are proved
+
+Functions:
+    validate(instance_or_json) -> list[Problem]            every problem, JSON pointers
+    parse_instance(json_obj) -> Instance                   raises InstanceError(problems)
+    UnitPool(units)                                        units prepared once as numpy arrays
+    suggest(pool_or_instance, household, top=10, as_of=None) -> Suggestions
+    feasible_pairs(instance) -> dict[household id, tuple[unit id, ...]]
+    check(instance, assignments) -> list[Breach]           rules 1-10 (+ missing/unknown ids)
+    solve(instance, settings=Settings()) -> Solution
+    solver.io: instance_to_dict, solution_to_dict, suggestions_to_dict, parse_household, read_json
+
+Dataclasses out:
+    Problem(pointer, message); InstanceError(problems)     str(problem) == "pointer: message"
+    Solution(assignments: {household id: unit id | None}, status: Status, optimal: bool,
+             objective: Objective(high_risk_placed, placed, fit), seconds,
+             unplaced: {household id: Unplaced(reason, detail, counts)}, fit_optimal: bool)
+        status: Status.OPTIMAL (levels 1 and 2 proved), TIMED_OUT (the time limit stopped the
+        proof; the best valid assignment found), FEASIBLE, INFEASIBLE (never produced: placing
+        nobody is always valid). Unplaced.reason: "no_unit_fits" | "units_taken" | "apart".
+    Suggestions(household, feasible, suggestions: tuple[Suggestion(unit, fit, why)],
+                ruled_out: {unit id: tuple[Reason]}, counts: {rule: n}, seconds)
+        ruled_out builds its Reasons lazily, in bulk, on first use; summary() gives lines such
+        as "14 units too close to places to avoid".
+    Reason(rule, message, ref)   rule in kind, size, lead, males, pets, needs, distance, areas;
+                                 str(reason) == "distance: 6.2 km from the perpetrator's home,
+                                 needs at least 10 km" (the form of `ruled_out` in JSON)
+    Breach(rule, household, unit, message)   rule: a hard-rule code, "unit" (9), "apart" (10), "ids"
+
+Extensions to the JSON form: `avoid`, `prefer` and `exclude_areas` entries may carry a string
+`label` ("perpetrator's home"; for an area, a member beside `type` and `coordinates`); reasons
+use it, else "avoid[0]", "exclude_areas[1]", "prefer[0]". A top-level `as_of` ISO date fixes
+the waiting term. Unknown members are ignored. The solution JSON adds `status`, `fit_optimal`
+and `unplaced` ({"H2": {"reason": ..., "detail": ...}}); suggestions add `ruled_out_counts`.
+`risk` is required in JSON (the spec gives it no default); `apart` km defaults to 0.
+
+Fit score (objective level 3 and the ranking of suggestions; the same function)
+-------------------------------------------------------------------------------
+For household h in unit u:
+
+    fit(h, u) = R(h) + 0.1 * days(h) + M(h) * ( sum_p P_p(u) + 3 * L(h, u) )
+
+    R(h)   risk bonus: high 10, medium 5, standard 0
+    days   whole days since waiting_since (as of Instance.as_of, else today), 0 when absent
+    M(h)   risk factor: high 1.5, medium 1.25, standard 1.0 (better units go to higher risk)
+    P_p(u) for each prefer entry p with d = great-circle km from u to p (sphere of radius
+           6371.0088 km, as haversine):
+           weight_p * (1 - d / (2 * km_p)) when d <= km_p, else 0
+           (full weight at the place, half at the edge of its radius)
+    L(h,u) how many of h's languages the unit's staff speak
+
+Rounded to hundredths of a point; the models use the integer hundredths. The fit is >= 0
+and only ever decides level 3: levels 1 and 2 are fixed first (see solver.batch).
+"""
+from .batch import feasible_pairs, solve
+from .check import check
+from .domain import (Apart, Area, Breach, Household, Instance, InstanceError, Member, Objective, Place,
+                     PreferPlace, Problem, Reason, Settings, Solution, Status, Suggestion, Suggestions,
+                     Unit, Unplaced)
+from .io import parse_instance, validate
+from .pool import UnitPool
+from .suggest import suggest
+
+__all__ = [
+    "Apart", "Area", "Breach", "Household", "Instance", "InstanceError", "Member", "Objective",
+    "Place", "PreferPlace", "Problem", "Reason", "Settings", "Solution", "Status", "Suggestion",
+    "Suggestions", "Unit", "UnitPool", "Unplaced", "check", "feasible_pairs", "parse_instance",
+    "solve", "suggest", "validate",
+]

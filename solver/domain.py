@@ -1,0 +1,255 @@
+"""The engine's frozen dataclasses: what goes in, what comes out, and its errors."""
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from typing import Any
+
+GENDERS = ("female", "male", "other")
+RISKS = ("high", "medium", "standard")
+KINDS = ("victim", "perpetrator")
+UNIT_TYPES = ("refuge", "emergency", "supported", "dispersed", "move_on", "perpetrator")
+# Stable codes of the hard rules 1-8, in the spec's order; rules 9-10 are "unit" and "apart".
+RULES = ("kind", "size", "lead", "males", "pets", "needs", "distance", "areas")
+
+
+@dataclass(frozen=True)
+class Member:
+    """One person of a household; the first member of a household is its lead."""
+
+    age: int
+    gender: str
+
+
+@dataclass(frozen=True)
+class Place:
+    """A point a unit must be at least `km` (geodesic) from; `label` names it for caseworkers."""
+
+    lat: float
+    lon: float
+    km: float
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class PreferPlace:
+    """A point that makes units within `km` of it a better fit, by `weight`."""
+
+    lat: float
+    lon: float
+    km: float
+    weight: float
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Area:
+    """A GeoJSON Polygon or MultiPolygon (lon, lat) a unit must not be inside or on the edge of."""
+
+    geometry: Mapping[str, Any] = field(hash=False)
+    label: str | None = None
+
+    @cached_property
+    def shape(self):
+        """The prepared shapely geometry (built once per Area)."""
+        import shapely
+        from shapely.geometry import shape
+
+        geom = shape(self.geometry)
+        shapely.prepare(geom)
+        return geom
+
+
+@dataclass(frozen=True)
+class Household:
+    """A household asking for a unit; see the spec for each field's meaning."""
+
+    id: str
+    members: tuple[Member, ...]
+    risk: str = "standard"
+    kind: str = "victim"
+    pets: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+    unit_types: tuple[str, ...] | None = None
+    avoid: tuple[Place, ...] = ()
+    exclude_areas: tuple[Area, ...] = ()
+    prefer: tuple[PreferPlace, ...] = ()
+    languages: tuple[str, ...] = ()
+    waiting_since: date | None = None
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One unit (a refuge room, a flat, a bedsit); it takes at most one household."""
+
+    id: str
+    type: str
+    lat: float
+    lon: float
+    bedspaces: int
+    lead_genders: tuple[str, ...]
+    site: str | None = None
+    max_male_age: int | None = None
+    pets: tuple[str, ...] = ()
+    features: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+
+    @property
+    def site_id(self) -> str:
+        """The site the unit stands on: its own id where no site is given."""
+        return self.id if self.site is None else self.site
+
+
+@dataclass(frozen=True)
+class Apart:
+    """Households `a` and `b`, if both placed, must be on different sites at least `km` apart."""
+
+    a: str
+    b: str
+    km: float = 0.0
+
+
+@dataclass(frozen=True)
+class Instance:
+    """Everything one batch or suggestion needs. `as_of` dates the waiting term (default today)."""
+
+    households: tuple[Household, ...]
+    units: tuple[Unit, ...]
+    apart: tuple[Apart, ...] = ()
+    as_of: date | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How long `solve` may work.
+
+    `time_limit` bounds the whole solve; `fit_time_limit` bounds the extra search for the best
+    fit (level 3) once levels 1 and 2 are proved. `workers` and `seed` are kept for search
+    back ends that use threads or randomness; the flow and branch-and-bound used now are
+    single-threaded and deterministic.
+    """
+
+    time_limit: float = 30.0
+    workers: int = 2
+    seed: int = 0
+    fit_time_limit: float = 1.0
+
+
+class Status(str, enum.Enum):
+    """How far `solve` got: `optimal` means levels 1 and 2 were proved optimal."""
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"  # a valid assignment, no proof, the time limit was not the cause
+    TIMED_OUT = "timed_out"  # the time limit stopped the proof; the best assignment found is returned
+    INFEASIBLE = "infeasible"  # cannot happen (placing nobody keeps every rule); kept for honesty
+
+
+@dataclass(frozen=True)
+class Objective:
+    """The three levels of the batch objective; `fit` is in points (two decimals)."""
+
+    high_risk_placed: int
+    placed: int
+    fit: float
+
+
+@dataclass(frozen=True)
+class Unplaced:
+    """Why a household got no unit: `no_unit_fits`, `units_taken` or `apart`."""
+
+    reason: str
+    detail: str
+    counts: Mapping[str, int] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class Solution:
+    """A batch result. `fit_optimal` says whether level 3 was proved too."""
+
+    assignments: Mapping[str, str | None]
+    status: Status
+    optimal: bool
+    objective: Objective
+    seconds: float
+    unplaced: Mapping[str, Unplaced]
+    fit_optimal: bool = False
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One hard rule a unit breaks for a household: `rule` is a code from RULES, `message` for people."""
+
+    rule: str
+    message: str
+    ref: str | None = None  # which avoid place or area, e.g. "avoid[0]"
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A feasible unit with its fit and the reasons it fits well."""
+
+    unit: str
+    fit: float
+    why: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    """The units for one household: how many fit, the best few, and why every other one is ruled out.
+
+    `ruled_out` maps each infeasible unit's id to its reasons; it builds them lazily, on access.
+    `counts` gives how many units break each rule (a unit breaking two rules counts in both).
+    """
+
+    household: str
+    feasible: int
+    suggestions: tuple[Suggestion, ...]
+    ruled_out: Mapping[str, tuple[Reason, ...]] = field(hash=False)
+    counts: Mapping[str, int] = field(hash=False)
+    seconds: float
+
+    def summary(self) -> list[str]:
+        """Caseworker lines grouping the ruled-out units by rule, most first."""
+        from .reasons import summary_line
+
+        ranked = sorted(self.counts.items(), key=lambda kv: (-kv[1], RULES.index(kv[0])))
+        return [summary_line(rule, n) for rule, n in ranked if n]
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A hard rule an assignment breaks (rules 1-8 by their codes, `unit` for 9, `apart` for 10)."""
+
+    rule: str
+    household: str | None
+    unit: str | None
+    message: str
+
+    def __str__(self) -> str:
+        who = " -> ".join(x for x in (self.household, self.unit) if x)
+        return f"{who}: {self.rule}: {self.message}" if who else f"{self.rule}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in an instance, named by its JSON pointer."""
+
+    pointer: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.pointer}: {self.message}"
+
+
+class InstanceError(ValueError):
+    """An instance is invalid; `problems` lists every problem found, each with its JSON pointer."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))

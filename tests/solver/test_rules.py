@@ -1,0 +1,134 @@
+"""One tiny instance per hard rule, and the edges of each."""
+from __future__ import annotations
+
+import pytest
+from geopy.distance import geodesic
+
+from solver import Area, Instance, Place, UnitPool, feasible_pairs, suggest
+
+LEICESTER = (52.636, -1.133)
+
+
+def allowed(h, u) -> bool:
+    return feasible_pairs(Instance((h,), (u,)))[h.id] == (u.id,)
+
+
+def rules_broken(h, u) -> list[str]:
+    s = suggest(UnitPool([u]), h)
+    return [r.rule for r in s.ruled_out.get(u.id, ())]
+
+
+@pytest.mark.parametrize("kind, unit_type, ok", [
+    ("victim", "refuge", True), ("victim", "perpetrator", False),
+    ("perpetrator", "perpetrator", True), ("perpetrator", "dispersed", False),
+])
+def test_kind_perpetrator(kind, unit_type, ok, kit):
+    h = kit.household(kind=kind, members=((40, "male"),))
+    u = kit.unit(type=unit_type)
+    assert allowed(h, u) is ok
+    assert rules_broken(h, u) == ([] if ok else ["kind"])
+
+
+def test_unit_types_restrict(kit):
+    h = kit.household(unit_types=("refuge",))
+    assert allowed(h, kit.unit(type="refuge"))
+    assert rules_broken(h, kit.unit(type="dispersed")) == ["kind"]
+
+
+def test_size(kit):
+    h = kit.household(members=((30, "female"), (5, "female"), (3, "male")))
+    assert allowed(h, kit.unit(bedspaces=3))
+    assert rules_broken(h, kit.unit(bedspaces=2)) == ["size"]
+
+
+def test_lead_gender(kit):
+    h = kit.household(members=((30, "male"),))
+    assert rules_broken(h, kit.unit(lead_genders=("female",))) == ["lead"]
+    assert allowed(h, kit.unit(lead_genders=("female", "male")))
+
+
+@pytest.mark.parametrize("age, ok", [(12, True), (13, False)])
+def test_boy_at_limit_accepted_one_year_older_not(age, ok, kit):
+    h = kit.household(members=((30, "female"), (age, "male")))
+    u = kit.unit(max_male_age=12, lead_genders=("female",))
+    assert allowed(h, u) is ok
+
+
+def test_male_limit_ignores_girls_and_no_limit(kit):
+    h = kit.household(members=((30, "female"), (17, "female")))
+    assert allowed(h, kit.unit(max_male_age=12))
+    assert allowed(kit.household(members=((30, "female"), (17, "male"))), kit.unit(max_male_age=None))
+
+
+def test_pets_and_needs(kit):
+    h = kit.household(pets=("dog",), needs=("wheelchair",))
+    assert allowed(h, kit.unit(pets=("dog", "cat"), features=("wheelchair",)))
+    assert rules_broken(h, kit.unit(pets=("cat",), features=())) == ["pets", "needs"]
+
+
+@pytest.mark.parametrize("bearing", [0, 37, 90, 200])
+def test_geodesic_exactly_at_threshold(bearing, kit):
+    """A unit exactly km away (as geopy computes it) is allowed; a hair further is needed otherwise."""
+    place = (52.9, -1.2)
+    dest = geodesic(kilometers=10).destination(place, bearing)
+    u = kit.unit(lat=dest.latitude, lon=dest.longitude)
+    exact = geodesic((u.lat, u.lon), place).km
+    at = kit.household(avoid=(Place(place[0], place[1], exact),))
+    beyond = kit.household(avoid=(Place(place[0], place[1], exact + 1e-12),))
+    assert allowed(at, u)
+    assert not allowed(beyond, u)
+    assert rules_broken(beyond, u) == ["distance"]
+
+
+def test_zero_km_avoid_allows_same_point(kit):
+    assert allowed(kit.household(avoid=(Place(*LEICESTER, 0.0),)), kit.unit())
+
+
+SQUARE = [[-1.2, 52.6], [-1.0, 52.6], [-1.0, 52.7], [-1.2, 52.7], [-1.2, 52.6]]
+HOLE = [[-1.15, 52.62], [-1.05, 52.62], [-1.05, 52.68], [-1.15, 52.68], [-1.15, 52.62]]
+
+
+@pytest.mark.parametrize("lon, lat, ok", [
+    (-1.1, 52.65, False),  # inside
+    (-1.0, 52.65, False),  # on the east edge counts as inside
+    (-1.2, 52.6, False),  # on a corner
+    (-0.9, 52.65, True),  # outside
+])
+def test_polygon_edge_counts_as_inside(lon, lat, ok, kit):
+    h = kit.household(exclude_areas=(Area({"type": "Polygon", "coordinates": [SQUARE]}, "Leicester city"),))
+    assert allowed(h, kit.unit(lat=lat, lon=lon)) is ok
+
+
+def test_polygon_with_hole(kit):
+    area = Area({"type": "Polygon", "coordinates": [SQUARE, HOLE]})
+    h = kit.household(exclude_areas=(area,))
+    assert allowed(h, kit.unit(lat=52.65, lon=-1.1))  # in the hole
+    assert not allowed(h, kit.unit(lat=52.61, lon=-1.19))  # in the ring
+    assert not allowed(h, kit.unit(lat=52.62, lon=-1.1))  # on the hole's edge
+
+
+def test_multipolygon(kit):
+    other = [[x + 0.5, y] for x, y in SQUARE]
+    h = kit.household(exclude_areas=(Area({"type": "MultiPolygon", "coordinates": [[SQUARE], [other]]}),))
+    assert not allowed(h, kit.unit(lat=52.65, lon=-0.6))
+    assert not allowed(h, kit.unit(lat=52.65, lon=-1.1))
+    assert allowed(h, kit.unit(lat=52.65, lon=-0.8))
+
+
+def test_reasons_are_worded_for_caseworkers(kit):
+    h = kit.household(avoid=(Place(52.64, -1.13, 10, "the perpetrator's home"),),
+                  exclude_areas=(Area({"type": "Polygon", "coordinates": [SQUARE]}, "Leicester city"),),
+                  members=((30, "female"), (14, "male")))
+    u = kit.unit(max_male_age=12, bedspaces=1)
+    texts = [str(r) for r in suggest(UnitPool([u]), h).ruled_out[u.id]]
+    assert texts[0] == "size: 1 bedspace for 2 people"
+    assert texts[1] == "males: takes male members up to age 12; this household has a male aged 14"
+    assert texts[2].startswith("distance: 0.") and texts[2].endswith("km from the perpetrator's home, needs at least 10 km")
+    assert texts[3] == "areas: inside Leicester city"
+
+
+def test_unlabelled_reasons_name_the_entry(kit):
+    h = kit.household(avoid=(Place(*LEICESTER, 5),))
+    reason = suggest(UnitPool([kit.unit()]), h).ruled_out["U1"][0]
+    assert (reason.rule, reason.ref) == ("distance", "avoid[0]")
+    assert str(reason) == "distance: 0.0 km from avoid[0], needs at least 5 km"
