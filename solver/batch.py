@@ -3,16 +3,24 @@
 Levels: (1) high-risk households placed, (2) households placed, (3) total fit.
 
 1. Filter: each household's feasible units (rules 1-8) and their fit; nothing else is modelled.
+   Vectorised per rule family over all households at once (`UnitPool.feasible_matrix`,
+   `fit.fit_scaled_pairs`), giving exactly what the per-household filter of `suggest` gives.
 2. Relaxation: ignoring `apart`, the problem is an assignment problem, solved exactly by
-   min-cost flow with weights that encode the lexicographic order (see `FlowModel`).
+   min-cost flow with weights that encode the lexicographic order (see `FlowModel`). The
+   network is built once; a branch only changes arc capacities before the flow is re-solved.
 3. If that assignment keeps every apart entry it is optimal for the whole problem.
    Otherwise a best-first branch and bound over the same flow (`branch_and_bound`) splits on
-   broken apart conflicts (same site, or geodesic under km); every node is an exact flow, so
-   its value bounds its branch, and the root's value bounds everything. It was chosen over
-   CP-SAT after measuring: on 600 households / 800 units / 30 apart entries CP-SAT (2
-   workers) had not proved levels 1-2 in 30 s, HiGHS needed ~19 s, the branch and bound
-   proves them in well under a second, because apart entries touch few households and the
-   flow bound is nearly always tight.
+   broken apart conflicts (same site, or geodesic under km), a whole group of a's units at a
+   time (`_Groups`); every node is an exact flow, so its value bounds its branch, and the
+   root's value bounds everything. Incumbents come from a greedy repair and, until levels 1-2
+   are proved, from flows re-solved with the clashing units taken away from the lower-priority
+   side (`repair_by_flow`), which nearly always reaches the root's levels at once: levels 1-2
+   are then proved after two or three flows. It was chosen over CP-SAT after measuring: on
+   600 households / 800 units / 30 apart entries CP-SAT (2 workers) had not proved levels
+   1-2 in 30 s, HiGHS needed ~19 s, the branch and bound proves them in well under a second,
+   because apart entries touch few households and the flow bound is nearly always tight.
+   Level 3 is searched on for `Settings.fit_time_limit` seconds more; it is often proved on
+   small and medium instances, and `fit_optimal` says whether it was.
 """
 from __future__ import annotations
 
@@ -27,7 +35,7 @@ from ortools.graph.python import min_cost_flow
 from . import geo
 from .domain import Instance, InstanceError, Objective, Settings, Solution, Status
 from .explain import explain_unplaced
-from .fit import SCALE, fit_scaled
+from .fit import SCALE, fit_scaled_pairs
 from .io import validate
 from .pool import UnitPool
 
@@ -58,15 +66,12 @@ class Clash:
 
 
 def build_pairs(instance: Instance, pool: UnitPool) -> Pairs:
-    """Filter first: each household's feasible units (rules 1-8) with their fit."""
-    hs, us, fs = [], [], []
-    for i, h in enumerate(instance.households):
-        idx = pool.feasible(h)
-        hs.append(np.full(idx.size, i, dtype=np.int64))
-        us.append(idx)
-        fs.append(fit_scaled(pool, h, idx, instance.as_of))
-    cat = (lambda xs, t: np.concatenate(xs).astype(t) if xs else np.zeros(0, t))
-    return Pairs(cat(hs, np.int64), cat(us, np.int64), cat(fs, np.int64))
+    """Filter first: each household's feasible units (rules 1-8, vectorised over all households) with their fit."""
+    feasible = pool.feasible_matrix(instance.households)
+    household, unit = np.nonzero(feasible)  # row-major: sorted by household, then unit
+    household, unit = household.astype(np.int64), unit.astype(np.int64)
+    fit = fit_scaled_pairs(pool, instance.households, household, unit, instance.as_of)
+    return Pairs(household, unit, fit)
 
 
 def feasible_pairs(instance: Instance) -> dict[str, tuple[str, ...]]:
@@ -128,6 +133,29 @@ class FlowModel:
             fit = pairs.fit // self.coarse
         self.fit = fit
         self.pair_value = self.big_a * high[pairs.household].astype(np.int64) + self.big_b + fit
+        self._build()
+
+    def _build(self) -> None:
+        """The network, built once; a branch only changes arc capacities (SimpleMinCostFlow re-solves)."""
+        nh, pairs = self.n_households, self.pairs
+        sink = nh + self.n_units
+        self._flow = flow = min_cost_flow.SimpleMinCostFlow()
+        # Placements: household -> unit, one unit of capacity each.
+        self._pair_arcs = np.asarray(flow.add_arcs_with_capacity_and_unit_cost(
+            pairs.household.astype(np.int32), (nh + pairs.unit).astype(np.int32),
+            np.ones(pairs.household.size, np.int64), (self.big_f - self.fit).astype(np.int64)), dtype=np.int32)
+        # Leaving a household unplaced costs what placing it would have been worth (capacity 0 if forced).
+        self._unplaced_arcs = np.asarray(flow.add_arcs_with_capacity_and_unit_cost(
+            np.arange(nh, dtype=np.int32), np.full(nh, sink, np.int32), np.ones(nh, np.int64),
+            (self.big_a * self.high.astype(np.int64) + self.big_b + self.big_f).astype(np.int64)), dtype=np.int32)
+        # Rule 9: each unit passes at most one household on to the sink.
+        flow.add_arcs_with_capacity_and_unit_cost(
+            (nh + np.arange(self.n_units)).astype(np.int32), np.full(self.n_units, sink, np.int32),
+            np.ones(self.n_units, np.int64), np.zeros(self.n_units, np.int64))
+        supplies = np.concatenate([np.ones(nh), np.zeros(self.n_units), [-nh]]).astype(np.int64)
+        flow.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
+        self._removed = np.zeros(pairs.household.size, dtype=bool)
+        self._forced = np.zeros(nh, dtype=bool)
 
     def value(self, choice: np.ndarray) -> int:
         """The weighted value of a choice (pair index per household, -1 for none)."""
@@ -137,31 +165,30 @@ class FlowModel:
         """(high-risk placed, placed) encoded in a value."""
         return value // self.big_a, (value % self.big_a) // self.big_b
 
-    def solve(self, removed: np.ndarray | None = None, forced: np.ndarray | None = None) -> tuple[np.ndarray, int]:
-        """Optimal choice without `removed` pairs, with each `forced` household placed: (choice, value)."""
+    def solve(self, removed: np.ndarray | None = None,
+              forced: np.ndarray | None = None) -> tuple[np.ndarray, int] | None:
+        """Optimal choice without `removed` pairs, with each `forced` household placed: (choice, value).
+
+        None when no choice meets them (a forced household with no pair left).
+        """
         nh, pairs = self.n_households, self.pairs
-        keep = np.flatnonzero(~removed) if removed is not None else np.arange(pairs.household.size)
-        sink = nh + self.n_units
-        flow = min_cost_flow.SimpleMinCostFlow()
-        # Placements: household -> unit, one unit of capacity each.
-        arcs = flow.add_arcs_with_capacity_and_unit_cost(
-            pairs.household[keep].astype(np.int32), (nh + pairs.unit[keep]).astype(np.int32),
-            np.ones(keep.size, np.int64), (self.big_f - self.fit[keep]).astype(np.int64))
-        # Leaving a household unplaced costs what placing it would have been worth (not allowed if forced).
-        unplaced_capacity = np.ones(nh, np.int64) if forced is None else (~forced).astype(np.int64)
-        flow.add_arcs_with_capacity_and_unit_cost(
-            np.arange(nh, dtype=np.int32), np.full(nh, sink, np.int32), unplaced_capacity,
-            (self.big_a * self.high.astype(np.int64) + self.big_b + self.big_f).astype(np.int64))
-        # Rule 9: each unit passes at most one household on to the sink.
-        flow.add_arcs_with_capacity_and_unit_cost(
-            (nh + np.arange(self.n_units)).astype(np.int32), np.full(self.n_units, sink, np.int32),
-            np.ones(self.n_units, np.int64), np.zeros(self.n_units, np.int64))
-        supplies = np.concatenate([np.ones(nh), np.zeros(self.n_units), [-nh]]).astype(np.int64)
-        flow.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
+        removed = np.zeros(pairs.household.size, bool) if removed is None else removed
+        forced = np.zeros(nh, bool) if forced is None else forced
+        flow = self._flow
+        # Only the capacities that differ from the last solve are sent to the network.
+        changed = np.flatnonzero(removed != self._removed)
+        if changed.size:
+            flow.set_arc_capacities(self._pair_arcs[changed], (~removed[changed]).astype(np.int64))
+        changed = np.flatnonzero(forced != self._forced)
+        if changed.size:
+            flow.set_arc_capacities(self._unplaced_arcs[changed], (~forced[changed]).astype(np.int64))
+        self._removed, self._forced = removed.copy(), forced.copy()
         status = flow.solve()
+        if status == flow.INFEASIBLE:
+            return None
         if status != flow.OPTIMAL:
             raise RuntimeError(f"min-cost flow failed: {status}")
-        chosen = keep[np.asarray(flow.flows(np.asarray(arcs, dtype=np.int32))) > 0]
+        chosen = np.flatnonzero(np.asarray(flow.flows(self._pair_arcs)) > 0)
         choice = np.full(nh, -1, dtype=np.int64)
         choice[pairs.household[chosen]] = chosen
         return choice, self.value(choice)
@@ -178,19 +205,45 @@ class _Node:
     choice: np.ndarray = field(compare=False)
 
 
-def _children(flow: FlowModel, node: _Node, clash: Clash) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Two disjoint branches covering every solution: a not in pa; or a in pa and b clear of it."""
+class _Groups:
+    """For a clash (a's pair pa against b's pairs pbs), a's pairs that clash with at least all of pbs.
+
+    Units of one site share a place, so their pairs clash with the same pairs of b: branching
+    on the whole group at once instead of pair by pair keeps the tree shallow.
+    """
+
+    def __init__(self, clashes: list[Clash]):
+        self.by_entry: dict[int, list[tuple[int, frozenset[int]]]] = {}
+        for c in clashes:
+            self.by_entry.setdefault(c.entry, []).append((c.pa, frozenset(c.pbs.tolist())))
+        self._cache: dict[tuple[int, int], np.ndarray] = {}
+
+    def of(self, clash: Clash) -> np.ndarray:
+        key = (clash.entry, clash.pa)
+        if key not in self._cache:
+            need = frozenset(clash.pbs.tolist())
+            self._cache[key] = np.array(sorted(pa for pa, pbs in self.by_entry[clash.entry] if pbs >= need),
+                                        dtype=np.int64)
+        return self._cache[key]
+
+
+def _children(flow: FlowModel, node: _Node, clash: Clash, group: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Two disjoint branches covering every solution: a in none of `group`; or a in `group` and b clear of pbs.
+
+    `group` holds pa and a's other pairs that clash with every pair in pbs (see `_Groups`), so in
+    the second branch b must keep clear of pbs whichever of them a takes.
+    """
     pairs = flow.pairs
     a = pairs.household[clash.pa]
-    without_pa = node.removed.copy()
-    without_pa[clash.pa] = True
-    a_in_pa = node.removed.copy()
-    a_in_pa[pairs.of(a)] = True
-    a_in_pa[clash.pa] = False
-    a_in_pa[clash.pbs] = True
+    without_group = node.removed.copy()
+    without_group[group] = True
+    a_in_group = node.removed.copy()
+    a_in_group[pairs.of(a)] = True
+    a_in_group[group] = node.removed[group]  # pairs an earlier branch removed stay removed
+    a_in_group[clash.pbs] = True
     forced = node.forced.copy()
     forced[a] = True
-    return [(without_pa, node.forced), (a_in_pa, forced)]
+    return [(without_group, node.forced), (a_in_group, forced)]
 
 
 def branch_and_bound(flow: FlowModel, clashes: list[Clash], settings: Settings,
@@ -199,17 +252,25 @@ def branch_and_bound(flow: FlowModel, clashes: list[Clash], settings: Settings,
 
     Best-first on the relaxation's value. A node whose flow keeps every apart entry is a
     solution; otherwise it is split on one broken clash (see `_children`). Each node's flow,
-    repaired, offers an incumbent. Levels 1-2 are proved once no open node's bound promises
-    more high-risk or more placed households than the incumbent; the search then goes on
-    for level 3 for at most `settings.fit_time_limit` seconds.
+    repaired, offers an incumbent: greedily always, and while levels 1-2 are not yet proved
+    also by re-solving the flow with the clashing units taken from the lower-priority side
+    (`repair_by_flow`), which usually reaches the root's levels at once. Levels 1-2 are
+    proved once no open node's bound promises more high-risk or more placed households than
+    the incumbent; the search then goes on for level 3 for at most `settings.fit_time_limit`
+    seconds, and stops early, proved, when no open node's bound beats the incumbent.
     """
     pairs, high = flow.pairs, flow.high
+    index, groups = _ClashIndex(clashes), _Groups(clashes)
     counter = itertools.count()
+    no_removed, no_forced = np.zeros(pairs.household.size, bool), np.zeros(flow.n_households, bool)
     root, value = flow.solve()
-    best = repair(root, high, pairs, clashes)
+    best = repair(root, high, pairs, clashes, index)
     best_value = flow.value(best)
-    heap = [_Node(-value, next(counter), np.zeros(pairs.household.size, bool),
-                  np.zeros(flow.n_households, bool), root)]
+    if flow.levels(best_value) < flow.levels(value):
+        better = repair_by_flow(flow, root, clashes, index, no_removed, no_forced, deadline)
+        if better is not None and flow.value(better) > best_value:
+            best, best_value = better, flow.value(better)
+    heap = [_Node(-value, next(counter), no_removed, no_forced, root)]
     proved_at = None
     while heap:
         node = heap[0]
@@ -221,11 +282,20 @@ def branch_and_bound(flow: FlowModel, clashes: list[Clash], settings: Settings,
         if now > deadline or (proved_at is not None and now > proved_at + settings.fit_time_limit):
             return best, proved_at is not None, False
         heapq.heappop(heap)
-        for removed, forced in _children(flow, node, _broken_clashes(node.choice, pairs, clashes)[0]):
-            choice, value = flow.solve(removed, forced)
+        clash = _broken_clashes(node.choice, pairs, clashes)[0]
+        for removed, forced in _children(flow, node, clash, groups.of(clash)):
+            solved = flow.solve(removed, forced)
+            if solved is None:
+                continue  # no choice meets the branch
+            choice, value = solved
             if value <= best_value:
                 continue  # pruned: cannot beat the incumbent
-            repaired = choice if not _broken_clashes(choice, pairs, clashes) else repair(choice, high, pairs, clashes)
+            repaired = choice if not _broken_clashes(choice, pairs, clashes) else repair(choice, high, pairs,
+                                                                                          clashes, index)
+            if proved_at is None and flow.levels(flow.value(repaired)) < flow.levels(value):
+                better = repair_by_flow(flow, choice, clashes, index, removed, forced, deadline)
+                if better is not None and flow.value(better) > flow.value(repaired):
+                    repaired = better
             if flow.value(repaired) > best_value:
                 best, best_value = repaired, flow.value(repaired)
             if value > best_value:
@@ -240,20 +310,28 @@ def _broken_clashes(choice: np.ndarray, pairs: Pairs, clashes: list[Clash]) -> l
 
 
 class _ClashIndex:
-    """For each pair, the pairs it may not be chosen together with (rule 10)."""
+    """For each pair, the pairs it may not be chosen together with (rule 10); built once per solve."""
 
     def __init__(self, clashes: list[Clash]):
         self.against: dict[int, set[int]] = {}
         for c in clashes:
-            self.against.setdefault(c.pa, set()).update(c.pbs.tolist())
-            for pb in c.pbs.tolist():
+            pbs = c.pbs.tolist()
+            self.against.setdefault(c.pa, set()).update(pbs)
+            for pb in pbs:
                 self.against.setdefault(pb, set()).add(c.pa)
 
     def blocked(self, p: int, chosen: set[int]) -> bool:
         return not self.against.get(p, set()).isdisjoint(chosen)
 
 
-def repair(choice: np.ndarray, high: np.ndarray, pairs: Pairs, clashes: list[Clash]) -> np.ndarray:
+def _loser(high: np.ndarray, pairs: Pairs, pa: int, pb: int) -> int:
+    """Of two clashing chosen pairs, the one whose household gives way: not high risk, then lower fit."""
+    a, b = pairs.household[pa], pairs.household[pb]
+    return pa if (high[a], pairs.fit[pa]) < (high[b], pairs.fit[pb]) else pb
+
+
+def repair(choice: np.ndarray, high: np.ndarray, pairs: Pairs, clashes: list[Clash],
+           index: _ClashIndex | None = None) -> np.ndarray:
     """Make a choice keep every apart entry, then place whoever still fits somewhere free.
 
     For each broken entry the lower-priority household (not high risk, then lower fit) gives
@@ -265,9 +343,8 @@ def repair(choice: np.ndarray, high: np.ndarray, pairs: Pairs, clashes: list[Cla
         a, b = pairs.household[clash.pa], pairs.household[clash.pbs[0]]
         if choice[a] != clash.pa or choice[b] not in clash.pbs:
             continue  # resolved by an earlier drop
-        drop = a if (high[a], pairs.fit[clash.pa]) < (high[b], pairs.fit[choice[b]]) else b
-        choice[drop] = -1
-    index = _ClashIndex(clashes)
+        choice[pairs.household[_loser(high, pairs, clash.pa, int(choice[b]))]] = -1
+    index = index or _ClashIndex(clashes)
     chosen = set(choice[choice >= 0].tolist())
     taken = np.zeros(int(pairs.unit.max(initial=-1)) + 1, dtype=bool)
     taken[pairs.unit[choice[choice >= 0]]] = True
@@ -281,6 +358,41 @@ def repair(choice: np.ndarray, high: np.ndarray, pairs: Pairs, clashes: list[Cla
                 taken[pairs.unit[p]] = True
                 break
     return choice
+
+
+def repair_by_flow(flow: FlowModel, choice: np.ndarray, clashes: list[Clash], index: _ClashIndex,
+                   removed: np.ndarray, forced: np.ndarray, deadline: float, rounds: int = 8) -> np.ndarray | None:
+    """A choice keeping every apart entry, from flows over a shrinking set of pairs; None if none found.
+
+    For each broken entry the lower-priority side (see `_loser`; a forced household never
+    gives way) loses every pair that clashes with the other side's current unit, and the flow
+    is solved again. Every flow is a choice of rules 1-9 over fewer pairs, so the first one
+    that breaks no entry is a valid solution. Stops at the deadline.
+    """
+    pairs, high = flow.pairs, flow.high
+    removed = removed.copy()
+    for _ in range(rounds):
+        broken = _broken_clashes(choice, pairs, clashes)
+        if not broken:
+            return choice
+        if time.perf_counter() > deadline:
+            return None
+        for c in broken:
+            a, b = int(pairs.household[c.pa]), int(pairs.household[c.pbs[0]])
+            pb = int(choice[b])
+            loser = _loser(high, pairs, c.pa, pb)
+            if forced[pairs.household[loser]]:
+                loser = pb if loser == c.pa else c.pa
+            if loser == pb:
+                removed[c.pbs] = True  # b keeps clear of a's unit
+            else:
+                own = pairs.of(a)
+                removed[own[np.isin(own, list(index.against[pb]))]] = True  # a keeps clear of b's unit
+        solved = flow.solve(removed, forced)
+        if solved is None:
+            return None
+        choice = solved[0]
+    return None if _broken_clashes(choice, pairs, clashes) else choice
 
 
 def _value(choice: np.ndarray, high: np.ndarray, pairs: Pairs) -> tuple[int, int, int]:

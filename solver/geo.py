@@ -120,6 +120,30 @@ def far_enough(p1: Points, p2: Points, km: float) -> tuple[np.ndarray, np.ndarra
     return ok.reshape(shape), chord2.reshape(shape)
 
 
+def far_enough_rows(p1: Points, p2: Points, km: np.ndarray, relevant: np.ndarray) -> np.ndarray:
+    """Matrix (len p2 x len p1): geodesic(p1[j], p2[i]) >= km[i] exactly, decided where `relevant`.
+
+    The same three tiers as `far_enough`, over many places at once; pairs not `relevant`
+    (already ruled out by another rule) skip the ellipsoid tiers and are left undecided (False
+    or True as the sphere suggests), since nobody reads them.
+    """
+    km = np.asarray(km, dtype=float)
+    chord2 = sum((a[None, :] - b[:, None]) ** 2 for a, b in zip(p1.xyz, p2.xyz))
+    hi = np.array([chord2_of_km(k * (1 + SPHERE_MARGIN)) for k in km])
+    lo = np.array([chord2_of_km(k * (1 - SPHERE_MARGIN)) for k in km])
+    ok = chord2 >= hi[:, None]
+    rows, cols = np.nonzero((chord2 > lo[:, None]) & ~ok & relevant)
+    if rows.size:
+        lat1, lon1, lat2, lon2 = p1.lat[cols], p1.lon[cols], p2.lat[rows], p2.lon[rows]
+        v, converged = vincenty_km(lat1, lon1, lat2, lon2)
+        k = km[rows]
+        sure = converged & (np.abs(v - k) > VINCENTY_MARGIN_KM + 1e-9 * k)
+        ok[rows[sure], cols[sure]] = v[sure] >= k[sure]
+        for t in np.flatnonzero(~sure):
+            ok[rows[t], cols[t]] = geodesic_km(lat1[t], lon1[t], lat2[t], lon2[t]) >= k[t]
+    return ok
+
+
 def inside(area_shape, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
     """Points inside or on the edge of a prepared shapely geometry (bounding box first)."""
     x0, y0, x1, y1 = area_shape.bounds
