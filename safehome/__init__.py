@@ -1,6 +1,7 @@
 """SafeHome: the case and placement system of a domestic-violence Safe Home service."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -36,6 +37,8 @@ def register_extensions(app: Flask) -> None:
     from safehome.extensions import api, csrf, db, login_manager, migrate
 
     crypto.install_key(app.config["SAFEHOME_DATA_KEY"])
+    # SQLAlchemy logs result rows at DEBUG (names, references): a DEBUG root logger must not turn that on.
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
@@ -58,6 +61,9 @@ def _tune_sqlite(engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=10000")
+        # 64 MiB of page cache (the default 2 MiB thrashes on a large database: the vacancy board reads
+        # tens of thousands of rows, and a big demo load re-reads its own pages from the WAL).
+        cursor.execute("PRAGMA cache_size=-65536")
         cursor.close()
 
 
@@ -69,8 +75,23 @@ def register_security(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from werkzeug.routing import IntegerConverter
+
     from safehome.api import register_api
+    from safehome.extensions import api
+    from safehome.services.access import MAX_ID
     from safehome.views import BLUEPRINTS
+
+    class IdConverter(IntegerConverter):
+        """``<int:...>`` stops at the largest id a database integer holds: a bigger one is a 404 from
+        routing, never an overflow in the database driver (a 500)."""
+
+        def __init__(self, url_map, *args, **kwargs):
+            kwargs.setdefault("max", MAX_ID)
+            super().__init__(url_map, *args, **kwargs)
+
+    app.url_map.converters["int"] = IdConverter
+    api.register_converter(IdConverter, lambda c: {"type": "integer", "minimum": c.min or 0, "maximum": c.max})
 
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)

@@ -72,7 +72,8 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
         "SECRET_KEY": secret_key,
         "SAFEHOME_DATA_KEY": data_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: a logged statement or a database error never carries the values (names, references).
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=idle_minutes),
         "SESSION_REFRESH_EACH_REQUEST": True,
         "SESSION_COOKIE_HTTPONLY": True,
@@ -83,6 +84,9 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
         "MAX_CONTENT_LENGTH": _env_int("SAFEHOME_MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
         "LOGIN_MAX_FAILURES": _env_int("SAFEHOME_LOGIN_MAX_FAILURES", 5),
         "LOGIN_LOCK_MINUTES": _env_int("SAFEHOME_LOGIN_LOCK_MINUTES", 15),
+        # Failed sign-ins from one network address, whatever the account, before it must wait.
+        "LOGIN_ADDRESS_MAX_FAILURES": _env_int("SAFEHOME_LOGIN_ADDRESS_MAX_FAILURES", 20),
+        "LOGIN_ADDRESS_WINDOW_MINUTES": _env_int("SAFEHOME_LOGIN_ADDRESS_WINDOW_MINUTES", 15),
         "OFFER_HOLD_HOURS": _env_int("SAFEHOME_OFFER_HOLD_HOURS", 24),
         "RETENTION_YEARS": _env_int("SAFEHOME_RETENTION_YEARS", 6),
         "GEOCODER": os.environ.get("SAFEHOME_GEOCODER", ""),  # "" = offline table only

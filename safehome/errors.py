@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask import Flask, g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
@@ -70,9 +70,10 @@ def wants_json() -> bool:
 
 
 def _json_error(status: int, message: str, errors: dict | None = None):
+    """``errors`` is keyed by where the input was: ``{"json": {field: [messages]}}`` (or "query")."""
     body = {"code": status, "status": _reason(status), "message": message}
     if errors:
-        body["errors"] = {"json": errors}
+        body["errors"] = errors
     return jsonify(body), status
 
 
@@ -92,7 +93,7 @@ def register_error_handlers(app: Flask) -> None:
     def domain_error(exc: DomainError):
         db.session.rollback()
         if wants_json():
-            return _json_error(exc.status, exc.message, exc.as_dict())
+            return _json_error(exc.status, exc.message, {"json": exc.as_dict()} if exc.problems else None)
         return render_template("errors/error.html", status=exc.status, message=exc.message,
                                problems=exc.problems), exc.status
 
@@ -116,6 +117,10 @@ def register_error_handlers(app: Flask) -> None:
         message = "The database is not answering. Please try again in a moment."
         if wants_json():
             return _json_error(503, message)
+        # The page is drawn for no one: asking the database who is signed in would fail again.
+        from safehome.extensions import login_manager
+
+        g._login_user = login_manager.anonymous_user()
         return render_template("errors/error.html", status=503, message=message, problems=[]), 503
 
     @app.errorhandler(HTTPException)
@@ -124,8 +129,9 @@ def register_error_handlers(app: Flask) -> None:
         if exc.code == 401 and not wants_json():
             return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
         if wants_json():
+            # webargs (flask-smorest) puts its problems, already keyed by location, in exc.data["messages"].
             response, status = _json_error(exc.code or 500, exc.description or _reason(exc.code or 500),
-                                           getattr(exc, "data", {}).get("messages") if hasattr(exc, "data") else None)
+                                           getattr(exc, "data", {}).get("messages"))
             if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
                 response.headers["Allow"] = ", ".join(exc.valid_methods)
             return response, status

@@ -15,14 +15,14 @@ from safehome.models import Provider
 from safehome.permissions import Permission, requires
 from safehome.services import audit, users
 from safehome.views.account import EmptyForm
-from safehome.views.common import form_errors_from
+from safehome.views.common import form_errors_from, select_choices
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def _provider_choices():
     providers = db.session.scalars(select(Provider).order_by(Provider.name))
-    return [("", "(none)")] + [(str(p.id), p.name) for p in providers]
+    return select_choices([("", "(none)")] + [(str(p.id), p.name) for p in providers])
 
 
 def _provider_id(value: str | None) -> int | None:
@@ -32,13 +32,13 @@ def _provider_id(value: str | None) -> int | None:
 class UserForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    role = SelectField("Role", choices=Role.choices())
+    role = SelectField("Role", choices=select_choices(Role.choices()))
     provider_id = SelectField("Provider (provider users only)", choices=[], validate_choice=False)
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=Role.choices())
+    role = SelectField("Role", choices=select_choices(Role.choices()))
     provider_id = SelectField("Provider (provider users only)", choices=[], validate_choice=False)
 
 

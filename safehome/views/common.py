@@ -4,6 +4,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import flash
+from wtforms import SelectChoice, SelectMultipleField
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from safehome.errors import ValidationError
 from safehome.extensions import db
@@ -20,6 +22,21 @@ def form_errors_from(form, exc: ValidationError) -> None:
             flash(f"{problem.field}: {problem.message}", "error")
     if not exc.problems:
         flash(exc.message, "error")
+
+
+class CheckboxesField(SelectMultipleField):
+    """A group of checkboxes, drawn by the ``checkboxes`` macro of ``_forms.html``.
+
+    Pass ``validate_choice=False`` where the service checks the codes and names the field itself.
+    """
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def select_choices(pairs) -> list[SelectChoice]:
+    """``(code, label)`` pairs (``Coded.choices()``) as WTForms options; plain tuples are deprecated."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def safe_next(target: str | None, default: str) -> str:
