@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from safehome.codes import UnitStatus, UnitType
@@ -36,11 +36,16 @@ class Site(Base):
     """
 
     __tablename__ = "sites"
+    # Found by name within a provider (forms, CSV import), so a name names one site.
+    __table_args__ = (UniqueConstraint("provider_id", "name", name="uq_sites_provider_name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     area: Mapped[str] = mapped_column(String(80), index=True)
+    # The postcode district ("LE2"): coarse enough to show on the vacancy board, where the
+    # sealed address and point are not.
+    district: Mapped[str] = mapped_column(String(8), default="")
     address = mapped_column(SealedJSON("site.address"), nullable=False)  # {"line1", "line2", "town", "postcode"}
     location = mapped_column(SealedJSON("site.location"), nullable=False)  # {"lat", "lon"}
     retired_at: Mapped[datetime | None]
@@ -62,7 +67,12 @@ class Unit(Base):
         CheckConstraint("bedrooms >= 0", name="bedrooms_not_negative"),
         CheckConstraint("max_male_age IS NULL OR (max_male_age >= 0 AND max_male_age <= 120)", name="max_male_age_range"),
         CheckConstraint("weekly_cost >= 0", name="weekly_cost_not_negative"),
+        UniqueConstraint("site_id", "name", name="uq_units_site_name"),
         Index("ix_units_status_type", "status", "type"),
+        # The vacancy board reads live units by status and the day they free: a partial index
+        # keeps retired units (which only grow) out of its way.
+        Index("ix_units_live_status_frees", "status", "frees_on",
+              sqlite_where=text("retired_at IS NULL"), postgresql_where=text("retired_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
