@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from safehome.codes import (
@@ -36,6 +36,14 @@ def risk_of(dash_score: int | None, marac: bool) -> Risk:
     return Risk.STANDARD
 
 
+def age_on(birth_date: date, day: date) -> int:
+    """Age in whole years on ``day`` (a 29 February birthday turns over on 1 March)."""
+    years = day.year - birth_date.year
+    if (day.month, day.day) < (birth_date.month, birth_date.day):
+        years -= 1
+    return years
+
+
 class Household(Base):
     """A case: the household referred to the service.
 
@@ -48,6 +56,12 @@ class Household(Base):
     __table_args__ = (
         CheckConstraint("dash_score IS NULL OR (dash_score >= 0 AND dash_score <= 24)", name="dash_score_range"),
         Index("ix_households_status_risk", "status", "risk"),
+        Index("ix_households_opened_at", "opened_at"),  # the quarterly return: cases opened and closed
+        Index("ix_households_closed_at", "closed_at"),
+        # One open case per reference: a second referral joins it (services/referrals.py), and two
+        # workers taking the same reference at the same moment cannot open two cases.
+        Index("uq_households_open_reference", "reference", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,6 +70,7 @@ class Household(Base):
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
     close_reason: Mapped[CloseReason | None] = mapped_column(coded(CloseReason))
+    reopened_at: Mapped[datetime | None]  # the last reopen; the whole history is in CaseStatusChange
     worker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
     dash_score: Mapped[int | None]
@@ -104,6 +119,11 @@ class Household(Base):
     def lead(self) -> Member | None:
         return self.members[0] if self.members else None
 
+    @property
+    def is_repeat(self) -> bool:
+        """Any referral of this case came within 12 months of an earlier one of the same reference."""
+        return any(referral.is_repeat for referral in self.referrals)
+
     def __repr__(self) -> str:
         return f"<Household {self.id}>"
 
@@ -125,10 +145,7 @@ class Member(Base):
 
     def age_on(self, day: date) -> int:
         """Age in whole years on ``day`` (a 29 February birthday turns over on 1 March)."""
-        years = day.year - self.birth_date.year
-        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
-            years -= 1
-        return years
+        return age_on(self.birth_date, day)
 
     def __repr__(self) -> str:
         return f"<Member {self.id}>"
@@ -138,7 +155,8 @@ class Referral(Base):
     """One referral received: it opens a case, or joins the open case of the same reference."""
 
     __tablename__ = "referrals"
-    __table_args__ = (Index("ix_referrals_reference_received", "reference", "received_at"),)
+    __table_args__ = (Index("ix_referrals_reference_received", "reference", "received_at"),
+                      Index("ix_referrals_received_at", "received_at"))  # the quarterly return
 
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"), index=True)
