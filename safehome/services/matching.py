@@ -1,0 +1,385 @@
+"""The engine adapter: rows in, the engine's dataclasses out, and its answers back as proposals.
+
+The only module that imports ``solver``. It opens sealed locations (a machine
+use, not audited per unit; each suggestion and batch run is audited) and
+turns them into ``solver.Household`` / ``solver.Unit``. Engine ids are
+``"H<household id>"`` and ``"U<unit id>"``.
+
+The free units (available, not retired, on a live site) are prepared once as a
+``solver.UnitPool`` and kept in this process, keyed by a cheap inventory
+version (how many units, the latest ``updated_at`` of any unit, how many live
+sites), so a suggestion does not rebuild tens of thousands of units. Every
+status change goes through the inventory service, which bumps the unit's
+``updated_at``; site moves do not touch units, so a pool is also rebuilt once
+it is ``POOL_MAX_AGE_SECONDS`` old.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import solver
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, object_session, selectinload
+
+from safehome import crypto
+from safehome.codes import TEMPORARY_UNIT_TYPES, UnitStatus
+from safehome.errors import FieldProblem, ValidationError
+from safehome.models import Household, Site, Unit
+
+log = logging.getLogger(__name__)
+
+POOL_MAX_AGE_SECONDS = 300.0
+
+# The engine's rule codes in caseworker words (for refusals of an offer by hand).
+RULE_WORDS = {
+    "kind": "Type of unit",
+    "size": "Size",
+    "lead": "Lead person's gender",
+    "males": "Age of male members (boys' age limit)",
+    "pets": "Pets",
+    "needs": "Needs (access, funding)",
+    "distance": "Too close to a place to avoid",
+    "areas": "Inside an area to keep out of",
+    "unit": "Unit already taken",
+    "apart": "Too close to a linked household",
+    "ids": "Unknown household or unit",
+}
+SOFT_RULE = "preferences"
+
+
+def household_key(household_id: int) -> str:
+    return f"H{household_id}"
+
+
+def unit_key(unit_id: int) -> str:
+    return f"U{unit_id}"
+
+
+def key_id(key: str) -> int:
+    """The row id in an engine id ("H12" -> 12)."""
+    return int(key[1:])
+
+
+# Rows -> the engine's dataclasses -----------------------------------------------------------
+
+def engine_household(household: Household, places: dict, as_of: date) -> solver.Household:
+    """The engine's view of a household; ``places`` is ``households.household_places(household)``."""
+    members = tuple(solver.Member(age=max(0, m.age_on(as_of)), gender=m.gender.value) for m in household.members)
+    return solver.Household(
+        id=household_key(household.id),
+        members=members,
+        risk=household.risk.value,
+        pets=tuple(household.pets or ()),
+        needs=tuple(household.needs or ()),
+        unit_types=tuple(household.unit_types) if household.unit_types else tuple(
+            sorted(t.value for t in TEMPORARY_UNIT_TYPES)),
+        avoid=tuple(solver.Place(lat=float(p["lat"]), lon=float(p["lon"]), km=float(p["km"]), label=p.get("label"))
+                    for p in places.get("avoid") or ()),
+        exclude_areas=tuple(solver.Area(geometry=a.geometry, label=a.name) for a in household.excluded_areas),
+        prefer=tuple(solver.PreferPlace(lat=float(p["lat"]), lon=float(p["lon"]), km=float(p["km"]),
+                                        weight=float(p.get("weight", 1.0)), label=p.get("label"))
+                     for p in places.get("prefer") or ()),
+        languages=tuple(household.languages or ()),
+        waiting_since=household.waiting_since,
+    )
+
+
+def engine_unit(unit_id: int, unit_type: str, site_id: int, location: dict, bedspaces: int,
+                lead_genders: Sequence[str], max_male_age: int | None, pets: Sequence[str],
+                features: Sequence[str], languages: Sequence[str]) -> solver.Unit:
+    """The engine's view of a unit, from its columns and its site's unsealed point."""
+    return solver.Unit(
+        id=unit_key(unit_id), type=unit_type, lat=float(location["lat"]), lon=float(location["lon"]),
+        bedspaces=bedspaces, lead_genders=tuple(lead_genders or ()), site=f"S{site_id}",
+        max_male_age=max_male_age, pets=tuple(pets or ()), features=tuple(features or ()),
+        languages=tuple(languages or ()),
+    )
+
+
+def engine_unit_of(unit: Unit) -> solver.Unit:
+    """One unit row (with its site) as the engine sees it."""
+    return engine_unit(unit.id, unit.type.value, unit.site_id, crypto.unseal(unit.site.location), unit.bedspaces,
+                       unit.lead_genders, unit.max_male_age, unit.pets, unit.features, unit.languages)
+
+
+def _household_places(household: Household) -> dict:
+    from safehome.services.households import household_places
+
+    return household_places(household)
+
+
+def household_for_engine(household: Household, as_of: date) -> solver.Household:
+    places = _household_places(household)
+    # Perpetrator accommodation (issue 7), both ways: the victim is also kept away from the unit of
+    # any live perpetrator request linked to them, in every suggestion, offer check and batch run.
+    from safehome.services.perpetrator import avoid_places_for_victim
+
+    session = object_session(household)
+    extra = avoid_places_for_victim(session, household) if session is not None else []
+    if extra:
+        places = {**places, "avoid": [*places["avoid"], *extra]}
+    return engine_household(household, places, as_of)
+
+
+# The cached pool of free units ------------------------------------------------------------------
+
+def _free_units():
+    return (select(Unit.id, Unit.type, Unit.site_id, Site.location, Unit.bedspaces, Unit.lead_genders,
+                   Unit.max_male_age, Unit.pets, Unit.features, Unit.languages)
+            .join(Site, Site.id == Unit.site_id)
+            .where(Unit.status == UnitStatus.AVAILABLE, Unit.retired_at.is_(None), Site.retired_at.is_(None))
+            .order_by(Unit.id))
+
+
+def inventory_version(session: Session) -> tuple:
+    """A cheap fingerprint of the inventory: it changes whenever a unit or the set of live sites does."""
+    units = session.execute(select(func.count(Unit.id), func.max(Unit.updated_at))).one()
+    sites = session.scalar(select(func.count(Site.id)).where(Site.retired_at.is_(None)))
+    return (units[0], units[1].isoformat() if units[1] else None, sites)
+
+
+@dataclass
+class _CachedPool:
+    version: tuple
+    built: float
+    pool: solver.UnitPool
+
+
+_pools: dict[str, _CachedPool] = {}
+_pools_lock = threading.Lock()
+
+
+def free_unit_pool(session: Session) -> solver.UnitPool:
+    """The free units as a prepared ``solver.UnitPool``, rebuilt only when the inventory changed."""
+    key = str(session.get_bind().url)
+    version = inventory_version(session)
+    with _pools_lock:
+        cached = _pools.get(key)
+        if cached and cached.version == version and time.monotonic() - cached.built < POOL_MAX_AGE_SECONDS:
+            return cached.pool
+    locations: dict[int, dict] = {}
+    units = []
+    for row in session.execute(_free_units()):
+        if row.site_id not in locations:
+            locations[row.site_id] = crypto.unseal(row.location)
+        units.append(engine_unit(row.id, row.type.value, row.site_id, locations[row.site_id], row.bedspaces,
+                                 row.lead_genders, row.max_male_age, row.pets, row.features, row.languages))
+    pool = solver.UnitPool(units)
+    with _pools_lock:
+        _pools[key] = _CachedPool(version, time.monotonic(), pool)
+    return pool
+
+
+def forget_pools() -> None:
+    """Drop every cached pool (tests that change sites behind the version's back)."""
+    with _pools_lock:
+        _pools.clear()
+
+
+# Suggestions ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SuggestedUnit:
+    unit: Unit
+    fit: float
+    why: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SuggestionList:
+    """The engine's answer for one household, with unit rows for the ranked units."""
+
+    household_id: int
+    feasible: int
+    considered: int  # free units looked at
+    items: tuple[SuggestedUnit, ...]
+    summary: tuple[str, ...]  # "14 units too close to places to avoid"
+    counts: dict
+    seconds: float
+
+
+def engine_problems(exc: solver.InstanceError) -> ValidationError:
+    """The engine's refusal of a household's data as field problems (the field is the last part of the pointer)."""
+    problems = [FieldProblem(p.pointer.rstrip("/").split("/")[-1] or "household", p.message) for p in exc.problems]
+    return ValidationError("The household's details are not complete enough to match.", problems)
+
+
+def suggest(session: Session, household: Household, top: int = 10, as_of: date | None = None) -> SuggestionList:
+    """The best free units for a household, and the reasons every other free unit is ruled out."""
+    start = time.perf_counter()
+    as_of = as_of or date.today()
+    pool = free_unit_pool(session)
+    h = household_for_engine(household, as_of)
+    return _suggestion_list(session, household.id, pool, h, top, as_of, start)
+
+
+def _suggestion_list(session: Session, record_id: int, pool: solver.UnitPool, h: solver.Household, top: int,
+                     as_of: date, start: float) -> SuggestionList:
+    """Ask the engine, and load the unit rows of its ranked units."""
+    try:
+        answer = solver.suggest(pool, h, top=top, as_of=as_of)
+    except solver.InstanceError as exc:
+        raise engine_problems(exc) from exc
+    ids = [key_id(s.unit) for s in answer.suggestions]
+    rows = {u.id: u for u in session.scalars(
+        select(Unit).where(Unit.id.in_(ids)).options(selectinload(Unit.site).selectinload(Site.provider)))}
+    items = tuple(SuggestedUnit(rows[key_id(s.unit)], s.fit, s.why) for s in answer.suggestions
+                  if key_id(s.unit) in rows)
+    return SuggestionList(record_id, answer.feasible, len(pool), items, tuple(answer.summary()),
+                          dict(answer.counts), time.perf_counter() - start)
+
+
+# One set of rules: checking an offer ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OfferCheck:
+    """What the engine says of one household in one unit: hard breaches, soft misses, and the fit."""
+
+    breaches: tuple[tuple[str, str], ...]  # (rule, caseworker message)
+    soft: tuple[str, ...]
+    fit: float | None
+    why: tuple[str, ...]
+
+
+def _fit_in(h: solver.Household, u: solver.Unit, as_of: date) -> tuple[float | None, tuple[str, ...]]:
+    answer = solver.suggest(solver.Instance((h,), (u,), as_of=as_of), h, top=1)
+    if not answer.suggestions:
+        return None, ()
+    return answer.suggestions[0].fit, answer.suggestions[0].why
+
+
+def hard_breaches(h: solver.Household, u: solver.Unit, as_of: date) -> tuple[tuple[str, str], ...]:
+    """The engine's rules 1-8 for h in u, each as (rule, caseworker message); empty when it fits."""
+    try:
+        breaches = solver.check(solver.Instance(households=(h,), units=(u,), as_of=as_of), {h.id: u.id})
+    except solver.InstanceError as exc:
+        raise engine_problems(exc) from exc
+    return tuple((b.rule, f"{RULE_WORDS.get(b.rule, b.rule)}: {b.message}") for b in breaches)
+
+
+def check_offer(session: Session, household: Household, unit: Unit, as_of: date | None = None) -> OfferCheck:
+    """The engine's hard rules (1-8) for this household in this unit, as for a suggested one, and the soft ones.
+
+    Soft: a unit that meets none of the household's preferences (places to stay near, languages)
+    while a free unit that fits does meet some. Only a manager may override that, with a reason.
+    """
+    as_of = as_of or date.today()
+    h = household_for_engine(household, as_of)
+    u = engine_unit_of(unit)
+    hard = hard_breaches(h, u, as_of)
+    if hard:
+        return OfferCheck(hard, (), None, ())
+    fit, why = _fit_in(h, u, as_of)
+    soft: tuple[str, ...] = ()
+    if h.prefer or h.languages:
+        plain, _ = _fit_in(dataclasses.replace(h, prefer=(), languages=()), u, as_of)
+        if fit is not None and plain is not None and fit <= plain:
+            best = solver.suggest(free_unit_pool(session), h, top=1, as_of=as_of).suggestions
+            if best and best[0].fit > fit:
+                soft = ("meets none of the household's preferences (places to stay near, languages), "
+                        "while a free unit that fits does",)
+    return OfferCheck((), soft, fit, why)
+
+
+# The batch match -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BatchAnswer:
+    households: int
+    units: int
+    status: str
+    objective: dict
+    seconds: float
+    proposals: list[dict]
+    unplaced: dict[str, dict]
+
+
+def solve_batch(session: Session, households: Sequence[Household], time_limit: float,
+                as_of: date | None = None) -> BatchAnswer:
+    """Run the engine over these households and every free unit; high-risk households come first."""
+    as_of = as_of or date.today()
+    pool = free_unit_pool(session)
+    engine_households = []
+    skipped: dict[str, dict] = {}
+    for household in households:
+        h = household_for_engine(household, as_of)
+        found = solver.validate(solver.Instance((h,), (), as_of=as_of))
+        if found:
+            # One household with incomplete details must not stop the batch for everyone else.
+            skipped[str(household.id)] = {"reason": "invalid", "detail": "details incomplete: " + "; ".join(
+                p.message for p in found[:3])}
+            continue
+        engine_households.append(h)
+    engine_households.sort(key=lambda h: ("high", "medium", "standard").index(h.risk))
+    instance = solver.Instance(tuple(engine_households), pool.units, as_of=as_of)
+    solution = solver.solve(instance, solver.Settings(time_limit=time_limit))
+    fits = {}
+    if engine_households:
+        for h in engine_households:
+            uid = solution.assignments.get(h.id)
+            if uid is not None:
+                fits[h.id] = _fit_in(h, pool.units[pool.index[uid]], as_of)
+    proposals = [{"household_id": key_id(hid), "unit_id": key_id(uid), "fit": fits[hid][0],
+                  "why": list(fits[hid][1])}
+                 for hid, uid in solution.assignments.items() if uid is not None]
+    unplaced = {str(key_id(hid)): {"reason": u.reason, "detail": u.detail} for hid, u in solution.unplaced.items()}
+    unplaced.update(skipped)
+    objective = dataclasses.asdict(solution.objective)
+    return BatchAnswer(len(households), len(pool), solution.status.value, objective, solution.seconds,
+                       proposals, unplaced)
+
+
+# Perpetrator accommodation (issue 7; services/perpetrator.py) -----------------------------------------
+# A perpetrator request is an engine household of kind "perpetrator" (rule 1: perpetrator units only),
+# engine id "P<request id>". Its ``avoid`` places are the victim's (from services/perpetrator.py, which
+# opens them); the engine's words never reach the perpetrator service, only managers.
+
+def perpetrator_key(request_id: int) -> str:
+    return f"P{request_id}"
+
+
+def perpetrator_household(request, avoid: Sequence[dict], zones: Sequence[dict], as_of: date) -> solver.Household:
+    """The engine's view of a perpetrator request: one adult, the victim's places to avoid, the exclusion zones."""
+    from safehome.models.households import age_on
+
+    high = request.marac or request.mappa_level.value in ("2", "3")
+    return solver.Household(
+        id=perpetrator_key(request.id), kind="perpetrator",
+        members=(solver.Member(age=max(0, age_on(request.birth_date, as_of)), gender=request.gender.value),),
+        risk="high" if high else "standard", pets=tuple(request.pets or ()), needs=tuple(request.needs or ()),
+        unit_types=("perpetrator",),
+        avoid=tuple(solver.Place(lat=float(p["lat"]), lon=float(p["lon"]), km=float(p["km"]), label=p.get("label"))
+                    for p in avoid),
+        exclude_areas=tuple([solver.Area(geometry=a.geometry, label=a.name) for a in request.excluded_areas]
+                            + [solver.Area(geometry=z, label="a court exclusion zone") for z in zones]),
+        languages=tuple(request.languages or ()),
+        waiting_since=request.filed_at.date() if request.filed_at else None,
+    )
+
+
+def perpetrator_unit_pool(session: Session) -> solver.UnitPool:
+    """The free perpetrator units, from the cached free pool."""
+    return solver.UnitPool([u for u in free_unit_pool(session).units if u.type == "perpetrator"])
+
+
+def suggest_perpetrator(session: Session, request, avoid: Sequence[dict], zones: Sequence[dict], top: int = 10,
+                        as_of: date | None = None) -> SuggestionList:
+    """The best free perpetrator units for a request, and why the others are ruled out (for managers)."""
+    start = time.perf_counter()
+    as_of = as_of or date.today()
+    return _suggestion_list(session, request.id, perpetrator_unit_pool(session),
+                            perpetrator_household(request, avoid, zones, as_of), top, as_of, start)
+
+
+def check_perpetrator_unit(session: Session, request, avoid: Sequence[dict], zones: Sequence[dict], unit: Unit,
+                           as_of: date | None = None) -> list[str]:
+    """The engine's hard rules for this request in this unit: each breach in caseworker words (none: it fits)."""
+    as_of = as_of or date.today()
+    return [message for _, message in
+            hard_breaches(perpetrator_household(request, avoid, zones, as_of), engine_unit_of(unit), as_of)]
