@@ -1,0 +1,248 @@
+"""Housing Options: sending, the queue, answers and decisions, scoping and audit, days to answer."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from safehome.codes import AuditAction, HousingOptionsKind, HousingOptionsState
+from safehome.errors import NotFound, TransitionError, ValidationError
+from safehome.models import AuditEvent, HousingOptionsRequest
+from safehome.services import housing_options as ho
+from safehome.services.timeliness import today_uk
+from tests.helpers import post_form
+from tests.journey_helpers import actor, make_household, make_stay  # noqa: F401
+
+H = HousingOptionsState
+TODAY = today_uk()  # a request is sent now, so its answers are dated from today
+SECRETS = ["Secret Street", "LE2 0AB", "Hidden Refuge Road", "LE1 1AA"]
+
+
+@pytest.fixture
+def worker(make_user):
+    return make_user("housing_worker")
+
+
+@pytest.fixture
+def officer(make_user):
+    return make_user("housing_options")
+
+
+def _send(db, worker, household, kind="homelessness_application", **kwargs):
+    request = ho.send_request(db.session, actor(worker), household.id, kind, **kwargs)
+    db.session.commit()
+    return request
+
+
+@pytest.mark.parametrize("current", list(H))
+@pytest.mark.parametrize("wanted", [H.CONFIRMED, H.REFUSED, H.WITHDRAWN])
+def test_every_move_is_allowed_or_refused(db, worker, officer, make_household, current, wanted):
+    request = _send(db, worker, make_household())
+    if current in (H.CONFIRMED, H.REFUSED):
+        ho.answer(db.session, actor(officer), request.id, current.value, TODAY, "because",
+                  today=TODAY)
+    elif current == H.WITHDRAWN:
+        ho.withdraw(db.session, actor(worker), request.id)
+
+    def move():
+        if wanted == H.WITHDRAWN:
+            return ho.withdraw(db.session, actor(worker), request.id)
+        return ho.answer(db.session, actor(officer), request.id, wanted.value, TODAY, "reason",
+                         today=TODAY)
+
+    if wanted in ho.TRANSITIONS[current]:
+        assert move().state == wanted
+    else:
+        with pytest.raises(TransitionError) as refused:
+            move()
+        assert f"'{current.label}'" in refused.value.message and f"'{wanted.label}'" in refused.value.message
+
+
+def test_send_names_every_problem(db, worker, make_household):
+    household = make_household()
+    with pytest.raises(ValidationError) as refused:
+        ho.send_request(db.session, actor(worker), household.id, "other", "  ", "x" * 2001)
+    assert set(refused.value.as_dict()) == {"other_detail", "note"}
+    with pytest.raises(ValidationError) as bad_kind:
+        ho.send_request(db.session, actor(worker), household.id, "palace")
+    assert set(bad_kind.value.as_dict()) == {"kind"}
+
+
+def test_one_waiting_request_per_kind_and_none_for_a_closed_case(db, worker, make_household):
+    household = make_household()
+    _send(db, worker, household)
+    with pytest.raises(TransitionError, match="already waiting"):
+        _send(db, worker, household)
+    assert _send(db, worker, household, "housing_transfer").kind == HousingOptionsKind.HOUSING_TRANSFER
+    with pytest.raises(TransitionError, match="closed"):
+        _send(db, worker, make_household(status="closed"))
+
+
+def test_refusal_needs_a_reason_and_dates_are_checked(db, worker, officer, make_household):
+    request = _send(db, worker, make_household())
+    with pytest.raises(ValidationError) as refused:
+        ho.answer(db.session, actor(officer), request.id, "refused", TODAY + timedelta(days=5), None, today=TODAY)
+    assert set(refused.value.as_dict()) == {"on", "reason"}
+    with pytest.raises(ValidationError) as early:
+        ho.answer(db.session, actor(officer), request.id, "confirmed", date(2020, 1, 1), None, today=TODAY)
+    assert early.value.as_dict() == {"on": ["cannot be before the case was sent"]}
+
+
+def test_decisions_follow_an_answer(db, worker, officer, make_household):
+    request = _send(db, worker, make_household())
+    with pytest.raises(TransitionError, match="confirmed or refused"):
+        ho.record_decision(db.session, actor(officer), request.id, "relief_duty", TODAY, today=TODAY)
+    ho.answer(db.session, actor(officer), request.id, "confirmed", TODAY, None, today=TODAY)
+    ho.record_decision(db.session, actor(officer), request.id, "relief_duty", TODAY, today=TODAY)
+    ho.record_decision(db.session, actor(officer), request.id, "main_duty", TODAY, "accepted", today=TODAY)
+    assert [d.decision.value for d in request.decisions] == ["relief_duty", "main_duty"]
+    with pytest.raises(ValidationError) as other:
+        ho.record_decision(db.session, actor(officer), request.id, "other", TODAY, today=TODAY)
+    assert set(other.value.as_dict()) == {"note"}
+
+
+@pytest.mark.parametrize("sent_utc, answered, days", [
+    # 23:30 UTC on 24 Oct 2026 is 00:30 on 25 Oct in London (BST ends that night): a London day of 25 Oct.
+    (datetime(2026, 10, 24, 23, 30, tzinfo=timezone.utc), date(2026, 10, 26), 1),
+    # 00:30 UTC on 29 Mar 2026 is 00:30 GMT; the clocks go forward at 01:00 UTC: still the 29th.
+    (datetime(2026, 3, 29, 0, 30, tzinfo=timezone.utc), date(2026, 3, 31), 2),
+    # 23:30 UTC on 28 Feb 2028 is 23:30 GMT: the 28th; 29 Feb counts as a day.
+    (datetime(2028, 2, 28, 23, 30, tzinfo=timezone.utc), date(2028, 3, 1), 2),
+    (datetime(2026, 6, 30, 23, 1, tzinfo=timezone.utc), date(2026, 7, 1), 0),  # 00:01 BST on 1 July: same day
+])
+def test_days_to_answer_are_london_calendar_days(db, worker, officer, make_household, sent_utc, answered, days):
+    request = _send(db, worker, make_household())
+    request.requested_at = sent_utc
+    db.session.commit()
+    ho.answer(db.session, actor(officer), request.id, "confirmed", answered, None, today=date(2028, 12, 31))
+    assert ho.days_to_answer(request) == days
+
+
+# Scoping, audit and the pages ----------------------------------------------------------
+
+def test_officer_sees_only_cases_sent(client, db, worker, officer, make_household, login):
+    sent, not_sent = make_household(), make_household()
+    request = _send(db, worker, sent)
+    login(officer)
+    assert client.get(f"/cases/{not_sent.id}/journey").status_code == 404
+    assert client.get(f"/api/v1/households/{not_sent.id}/housing-options-requests").status_code == 404
+    page = client.get(f"/cases/{sent.id}/journey")
+    assert page.status_code == 200 and "Homelessness application" in page.get_data(as_text=True)
+    if client.application.url_map.bind("").test(f"/households/{sent.id}", "GET"):
+        assert client.get(f"/households/{not_sent.id}").status_code == 404
+        case_page = client.get(f"/households/{sent.id}").get_data(as_text=True)
+        assert not any(secret in case_page for secret in SECRETS)
+    detail = client.get(f"/housing-options/{request.id}")
+    queue = client.get("/housing-options/")
+    for response in (page, detail, queue):
+        assert not any(secret in response.get_data(as_text=True) for secret in SECRETS)
+    # no address anywhere, not even behind the case API
+    assert client.get(f"/api/v1/households/{sent.id}?include=places").status_code in (200, 403)
+    api = client.get(f"/api/v1/households/{sent.id}?include=places").get_data(as_text=True)
+    assert not any(secret in api for secret in SECRETS)
+
+
+def test_officer_never_sees_the_refuge_the_household_is_in(client, db, worker, officer, make_household, make_stay,
+                                                          login):
+    household = make_household()
+    make_stay(household)
+    _send(db, worker, household)
+    login(officer)
+    for url in (f"/cases/{household.id}/journey", "/housing-options/?show=all",
+                f"/api/v1/households/{household.id}/housing-options-requests", "/api/v1/housing-options/requests",
+                f"/api/v1/households/{household.id}"):
+        text = client.get(url).get_data(as_text=True)
+        assert not any(secret in text for secret in SECRETS), url
+    assert client.get(f"/api/v1/households/{household.id}/move-on-plans").status_code == 404
+
+
+def test_every_view_by_an_officer_is_audited(client, db, worker, officer, make_household, login):
+    request = _send(db, worker, make_household())
+    login(officer)
+    client.get("/housing-options/")
+    client.get(f"/housing-options/{request.id}")
+    client.get(f"/api/v1/housing-options/requests/{request.id}")
+    views = db.session.query(AuditEvent).filter_by(user_id=officer.id, action=AuditAction.VIEW_CASE).all()
+    assert [(v.record_type, v.record_id) for v in views] == [
+        ("housing_options_queue", None), ("household", request.household_id), ("household", request.household_id)]
+
+
+def test_the_worker_sees_the_answer_on_the_case(client, db, worker, officer, make_household, login, app):
+    household = make_household()
+    login(worker)
+    sent = post_form(client, f"/housing-options/households/{household.id}/send",
+                     {"kind": "housing_transfer", "note": "needs a move across the city"},
+                     page=f"/cases/{household.id}/journey")
+    assert sent.status_code == 303
+    request = db.session.query(HousingOptionsRequest).one()
+    officer_client = app.test_client()
+    login(officer, the_client=officer_client)
+    queue = officer_client.get("/housing-options/").get_data(as_text=True)
+    assert household.reference in queue
+    answered = post_form(officer_client, f"/housing-options/{request.id}/answer",
+                         {"outcome": "refused", "on": TODAY.isoformat(), "reason": ""}, page=f"/housing-options/{request.id}",
+                         follow=True)
+    assert "reason: say why the request is refused" in answered.get_data(as_text=True)
+    post_form(officer_client, f"/housing-options/{request.id}/answer",
+              {"outcome": "confirmed", "on": TODAY.isoformat(), "reason": "transfer agreed"},
+              page=f"/housing-options/{request.id}")
+    post_form(officer_client, f"/housing-options/{request.id}/decisions",
+              {"decision": "transfer_approved", "decided_on": TODAY.isoformat()}, page=f"/housing-options/{request.id}")
+    journey = client.get(f"/cases/{household.id}/journey").get_data(as_text=True)
+    assert f"Confirmed on {TODAY:%d %b %Y}: transfer agreed" in journey and "Management transfer approved" in journey
+
+
+@pytest.mark.parametrize("role, queue, send, answer", [
+    ("housing_worker", 403, 201, 403),
+    ("housing_options", 200, 403, 200),
+    ("manager", 403, 403, 403),
+    ("provider", 403, 403, 403),
+    ("perpetrator_service", 403, 403, 403),
+    ("admin", 403, 403, 403),
+])
+def test_api_per_role(client, db, worker, make_household, make_user, token_for, role, queue, send, answer):
+    household = make_household()
+    request = _send(db, worker, household)
+    headers = token_for(make_user(role))
+    assert client.get("/api/v1/housing-options/requests", headers=headers).status_code == queue
+    assert client.post(f"/api/v1/households/{household.id}/housing-options-requests", headers=headers,
+                       json={"kind": "private_rental"}).status_code == send
+    response = client.post(f"/api/v1/housing-options/requests/{request.id}/answer", headers=headers,
+                           json={"outcome": "confirmed", "on": TODAY.isoformat()})
+    assert response.status_code == answer
+    if answer == 200:
+        assert response.get_json()["state"] == "confirmed" and response.get_json()["days_to_answer"] is not None
+
+
+def test_api_bad_input_names_the_field(client, db, worker, officer, make_household, token_for):
+    request = _send(db, worker, make_household())
+    headers = token_for(officer)
+    bad = client.post(f"/api/v1/housing-options/requests/{request.id}/answer", headers=headers,
+                      json={"outcome": "maybe", "on": "soon", "colour": "red"})
+    assert bad.status_code == 422
+    assert set(bad.get_json()["errors"]["json"]) == {"outcome", "on", "colour"}
+    missing = client.get("/api/v1/housing-options/requests/999999", headers=headers)
+    assert missing.status_code == 404
+    client.post(f"/api/v1/housing-options/requests/{request.id}/answer", headers=headers,
+                json={"outcome": "refused", "on": TODAY.isoformat(), "reason": "not eligible"})
+    again = client.post(f"/api/v1/housing-options/requests/{request.id}/answer", headers=headers,
+                        json={"outcome": "confirmed", "on": TODAY.isoformat()})
+    assert again.status_code == 409 and "'Refused'" in again.get_json()["message"]
+
+
+def test_provider_cannot_reach_requests(db, worker, make_household, make_user):
+    request = _send(db, worker, make_household())
+    with pytest.raises(NotFound):
+        ho.get_request(db.session, actor(make_user("provider")), request.id)
+
+
+def test_access_clause_scopes_the_case_list(db, worker, officer, make_household):
+    from sqlalchemy import select
+
+    from safehome.models import Household
+    from safehome.services import access
+
+    sent, _ = make_household(), make_household()
+    _send(db, worker, sent)
+    seen = db.session.scalars(select(Household.id).where(access.household_scope(officer))).all()
+    assert seen == [sent.id]
