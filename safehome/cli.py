@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 
 from safehome.errors import DomainError
 from safehome.extensions import db
-from safehome.services import SYSTEM, users
+from safehome.services import SYSTEM, reports, users
 
 
 def _fail(exc: DomainError) -> None:
@@ -60,4 +60,161 @@ def create_token(email: str, name: str, days: int) -> None:
     click.echo(secret)
 
 
-COMMANDS = [create_user, create_token]
+@click.command("lapse-offers")
+@with_appcontext
+def lapse_offers() -> None:
+    """Lapse every offer past its hold, freeing its unit (run from cron; reads lapse them too)."""
+    from safehome.services import placements
+
+    count = placements.lapse_expired(db.session)
+    db.session.commit()
+    click.echo(f"{count} offer{'' if count == 1 else 's'} lapsed")
+
+
+@click.command("load-areas")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--kind", default="council", show_default=True, help="council, district or ward, for features without one")
+@with_appcontext
+def load_areas(file: str, kind: str) -> None:
+    """Load named areas (boundaries) from a GeoJSON FeatureCollection; same names are replaced."""
+    from pathlib import Path
+
+    from safehome.services import geography
+
+    try:
+        count = geography.load_named_areas(db.session, SYSTEM, Path(file).read_bytes(), kind_default=kind)
+    except DomainError as exc:
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"loaded {count} named areas")
+
+
+@click.command("demo-data")
+@click.option("--scale", type=click.IntRange(1, 1000), default=1, show_default=True,
+              help="Multiply units and cases (1 = about 160 units, 50 open and 300 closed cases)")
+@click.option("--open-scale", type=click.IntRange(1, 1000), default=None,
+              help="Copies of the 50 open cases instead of --scale (the benchmark's mix)")
+@click.option("--closed-scale", type=click.IntRange(1, 1000), default=None,
+              help="Copies of the 300 closed cases instead of --scale (the benchmark's mix)")
+@click.option("--if-empty", is_flag=True, help="Load only if the database has no users at all")
+@with_appcontext
+def demo_data(scale: int, open_scale: int | None, closed_scale: int | None, if_empty: bool) -> None:
+    """Load invented demo data (never real people). Refused in production."""
+    import sys
+
+    from flask import current_app
+
+    from safehome.services import demo
+
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException("demo data is never loaded in production")
+    password = os.environ.get("SAFEHOME_DEMO_PASSWORD") or demo.DEMO_PASSWORD
+    try:
+        with click.progressbar(length=demo.work_size(scale, open_scale, closed_scale), label="demo data",
+                               file=sys.stderr) as bar:
+            result = demo.load_demo(db.session, SYSTEM, password=password, scale=scale, if_empty=if_empty,
+                                    progress=bar.update, open_scale=open_scale, closed_scale=closed_scale)
+    except DomainError as exc:
+        _fail(exc)
+    if not result.loaded:
+        db.session.rollback()
+        click.echo(f"nothing to do: {result.reason}")
+        return
+    db.session.commit()
+    click.echo("demo data loaded: " + ", ".join(f"{value} {key.replace('_', ' ')}" for key, value in result.counts.items()))
+    shown = "from SAFEHOME_DEMO_PASSWORD" if os.environ.get("SAFEHOME_DEMO_PASSWORD") else demo.DEMO_PASSWORD
+    click.echo(f"demo logins (password: {shown}): " + ", ".join(f"{email} ({role})" for email, role in result.logins))
+
+
+@click.command("report")
+@click.argument("name", type=click.Choice(list(reports.REPORTS)))
+@click.option("--year", type=int, required=True, help="The year the financial year starts in (2026 = April 2026 to March 2027)")
+@click.option("--quarter", type=click.IntRange(1, 4), required=True, help="1 = April to June ... 4 = January to March")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True, help="The file to write")
+@click.option("--charts", type=click.Path(file_okay=False), default=None, help="Also write the charts as SVG files here")
+@with_appcontext
+def report(name: str, year: int, quarter: int, fmt: str, output: str, charts: str | None) -> None:
+    """Write a report for a quarter, small numbers suppressed (the export is audited)."""
+    from pathlib import Path
+
+    from safehome.services.reports_base import Quarter
+
+    try:
+        period = Quarter.checked(year, quarter)
+        files = [(Path(output), reports.export(db.session, SYSTEM, name, period, fmt))]
+        if charts:
+            files += [(Path(charts) / chart.filename, chart) for chart in reports.export_charts(db.session, SYSTEM, name, period)]
+    except DomainError as exc:
+        _fail(exc)
+    for path, result in files:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(result.content)
+    db.session.commit()
+    click.echo(f"wrote {len(files)} file{'' if len(files) == 1 else 's'}: {', '.join(str(p) for p, _r in files)}")
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_command(file: str) -> None:
+    """Write a consistent copy of the database to FILE while the app runs (SQLite or PostgreSQL)."""
+    from flask import current_app
+
+    from safehome.services import backup
+
+    try:
+        backup.backup(current_app.config["SQLALCHEMY_DATABASE_URI"], file)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backed up to {file}")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.confirmation_option(prompt="This replaces everything in the database with the backup. Go on?")
+@with_appcontext
+def restore_command(file: str) -> None:
+    """Replace the database's contents with the backup in FILE (stop the app's writers first)."""
+    from flask import current_app
+
+    from safehome.services import backup
+
+    db.session.remove()
+    db.engine.dispose()  # no pooled connection keeps the old database open
+    try:
+        backup.restore(current_app.config["SQLALCHEMY_DATABASE_URI"], file)
+    except DomainError as exc:
+        _fail(exc)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.engine.dispose()
+    click.echo(f"restored from {file}")
+
+
+@click.command("anonymise-closed")
+@click.option("--years", type=int, default=None, help="Cases closed longer ago than this (default: RETENTION_YEARS)")
+@click.option("--dry-run", is_flag=True, help="Only count the cases that would be anonymised")
+@with_appcontext
+def anonymise_closed(years: int | None, dry_run: bool) -> None:
+    """Anonymise closed cases past the retention period: people removed, counts kept."""
+    from flask import current_app
+
+    from safehome.services import retention
+
+    try:
+        years = current_app.config["RETENTION_YEARS"] if years is None else years
+        result = retention.anonymise_closed(db.session, SYSTEM, years=years,
+                                            key=current_app.config["SAFEHOME_DATA_KEY"], dry_run=dry_run)
+    except DomainError as exc:
+        _fail(exc)
+    if dry_run:
+        db.session.rollback()
+        click.echo(f"{result.cases} closed case(s) before {result.cutoff.date().isoformat()} would be anonymised")
+        return
+    db.session.commit()
+    click.echo(f"{result.cases} closed case(s) before {result.cutoff.date().isoformat()} anonymised")
+
+
+COMMANDS = [create_user, create_token, lapse_offers, load_areas, demo_data, report, backup_command, restore_command,
+            anonymise_closed]

@@ -120,7 +120,13 @@ class ReferralSource(Coded):
 
 class Tenure(Coded):
     """Housing tenure at entry and at exit (one list for both, as the council's
-    performance data set compares them)."""
+    performance data set compares them).
+
+    Entry is ``Household.tenure_at_entry`` (where the household lived when
+    referred); exit is ``MoveOnPlan.tenure_at_exit`` (where they moved on to;
+    for a household that stayed home with a sanctuary install, their tenure at
+    entry). Case pages, forms and reports all show these labels.
+    """
 
     OWNER_OCCUPIER = "owner", "Owner-occupier"
     SOCIAL_RENT_COUNCIL = "council_rent", "Council tenant"
@@ -222,3 +228,192 @@ class HousingOption(Coded):
     HOUSING_TRANSFER = "housing_transfer", "Housing transfer"
     PRIVATE_RENTAL = "private_rental", "Private rental"
     FAMILY_FRIENDS = "family_friends", "Stay with family or friends"
+
+
+# The rest of the housing journey: sanctuary installs, Housing Options, move-on, outcomes ----------
+
+class SanctuaryState(Coded):
+    """A sanctuary install's life; the allowed moves are in services/sanctuary.py (TRANSITIONS)."""
+
+    REQUESTED = "requested", "Requested"
+    RISK_CHECKED = "risk_checked", "Risk checked (DASH on file)"
+    CONSENT = "consent", "Owner or landlord consent given"
+    SURVEYED = "surveyed", "Surveyed"
+    WORKS_ORDERED = "works_ordered", "Works ordered"
+    INSTALLED = "installed", "Installed"
+    FIRE_SAFETY_CHECKED = "fire_safety_checked", "Fire-safety checked"
+    REVIEWED_3M = "reviewed_3m", "Reviewed at 3 months"
+    REVIEWED_6M = "reviewed_6m", "Reviewed at 6 months"
+    ENDED = "ended", "Ended (equipment removed)"
+    WITHDRAWN = "withdrawn", "Withdrawn before installation"
+
+
+class SanctuaryWorkKind(Coded):
+    LOCKS = "locks", "Lock changes"
+    DOORS_WINDOWS = "doors_windows", "Door and window reinforcement"
+    SAFE_ROOM = "safe_room", "Safe room"
+    ALARM = "alarm", "Alarm"
+    CCTV = "cctv", "CCTV or video doorbell"
+    FIRE_SAFETY_KIT = "fire_safety_kit", "Fire-safety kit"
+
+
+class ConsentFrom(Coded):
+    """Who agreed to security works on the home (the owner, or the landlord of a rented home)."""
+
+    OWNER = "owner", "Owner-occupier (the household)"
+    COUNCIL = "council", "Council landlord"
+    HOUSING_ASSOCIATION = "housing_association", "Housing association landlord"
+    PRIVATE_LANDLORD = "private_landlord", "Private landlord"
+
+
+class Surveyor(Coded):
+    POLICE = "police", "Police"
+    CRIME_PREVENTION = "crime_prevention", "Crime-prevention officer"
+
+
+class SanctuaryReviewStage(Coded):
+    THREE_MONTHS = "3m", "3-month review"
+    SIX_MONTHS = "6m", "6-month review"
+
+
+class HousingOptionsKind(Coded):
+    """What a case is sent to Housing Options for (each is a count in the quarterly return)."""
+
+    HOMELESSNESS_APPLICATION = "homelessness_application", "Homelessness application"
+    HOUSING_TRANSFER = "housing_transfer", "Housing transfer"
+    PRIVATE_RENTAL = "private_rental", "Help into a private rental"
+    OTHER = "other", "Other housing solution"
+
+
+class HousingOptionsState(Coded):
+    REQUESTED = "requested", "Waiting for Housing Options"
+    CONFIRMED = "confirmed", "Confirmed"
+    REFUSED = "refused", "Refused"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class HousingDuty(Coded):
+    """Decisions Housing Options records on a request (Housing Act 1996 Part 7, and transfers)."""
+
+    PREVENTION_DUTY = "prevention_duty", "Prevention duty owed"
+    RELIEF_DUTY = "relief_duty", "Relief duty owed"
+    MAIN_DUTY = "main_duty", "Main housing duty accepted"
+    INTERIM_ACCOMMODATION = "interim_accommodation", "Interim accommodation provided"
+    NOT_HOMELESS = "not_homeless", "Not homeless"
+    NOT_ELIGIBLE = "not_eligible", "Not eligible for assistance"
+    NO_PRIORITY_NEED = "no_priority_need", "No priority need"
+    INTENTIONALLY_HOMELESS = "intentionally_homeless", "Intentionally homeless"
+    TRANSFER_APPROVED = "transfer_approved", "Management transfer approved"
+    TRANSFER_DECLINED = "transfer_declined", "Management transfer declined"
+    OFFER_MADE = "offer_made", "Offer of accommodation made"
+    OTHER = "other", "Other decision"
+
+
+class MoveOnBlocker(Coded):
+    NO_SOCIAL_OFFER = "no_social_offer", "No social housing offer yet"
+    NRPF = "nrpf", "No recourse to public funds"
+    RENT_ARREARS = "rent_arrears", "Rent arrears"
+    SCHOOL_PLACE = "school_place", "Waiting for a school place"
+    OTHER = "other", "Other"
+
+
+class OutcomeMeasureKind(Coded):
+    """The outcomes the council asks for; the first three are scored 1-5, the last two yes or no."""
+
+    FEELS_SAFE = "feels_safe", "Feels safe at home"
+    CONFIDENCE = "confidence", "Confidence in living independently"
+    SATISFACTION = "satisfaction", "Satisfaction with the accommodation options offered"
+    MAINTAINED_INDEPENDENT = "maintained_independent", "Maintained independent living"
+    MOVED_ON_INDEPENDENT = "moved_on_independent", "Moved on to independent living"
+
+
+SCORED_OUTCOMES = frozenset({OutcomeMeasureKind.FEELS_SAFE, OutcomeMeasureKind.CONFIDENCE,
+                             OutcomeMeasureKind.SATISFACTION})
+OUTCOME_SCALE = [(1, "1 - Not at all"), (2, "2 - A little"), (3, "3 - Somewhat"), (4, "4 - Mostly"),
+                 (5, "5 - Completely")]
+
+
+class OutcomeStage(Coded):
+    INTAKE = "intake", "Intake"
+    REVIEW = "review", "Review"
+    EXIT = "exit", "Exit"
+
+
+# Placements: getting a household into a unit --------------------------------------------------
+
+class PlacementState(Coded):
+    """A placement's life; the allowed moves are in services/placements.py (TRANSITIONS)."""
+
+    SUGGESTED = "suggested", "Suggested"
+    OFFERED = "offered", "Offered"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    LAPSED = "lapsed", "Lapsed (not answered in time)"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    MOVED_IN = "moved_in", "Moved in"
+    MOVED_OUT = "moved_out", "Moved out"
+
+
+# A live placement holds its unit; the database allows one per unit (placements' partial unique index).
+LIVE_PLACEMENT_STATES = (PlacementState.OFFERED, PlacementState.ACCEPTED, PlacementState.MOVED_IN)
+
+
+class PlacementSource(Coded):
+    SUGGESTION = "suggestion", "From the engine's suggestions"
+    BATCH = "batch", "From an approved batch match"
+    HAND = "hand", "Chosen by hand"
+
+
+class DeclineReason(Coded):
+    """Why an offer was declined (reported: store the code)."""
+
+    TOO_CLOSE = "too_close_to_perpetrator", "Too close to the perpetrator"
+    AREA_UNSAFE = "area_unsafe", "Area unsafe"
+    CHILDREN_AGES = "children_ages", "Unsuitable for the children's ages"
+    PETS = "no_room_for_pets", "No room for pets"
+    WHEELCHAIR = "no_wheelchair_access", "No access for a wheelchair"
+    COST_NRPF = "cost_or_nrpf", "Cost or no recourse to public funds"
+    NO_LONGER_NEEDED = "no_longer_needed", "Household no longer needs it"
+    PROVIDER_REFUSED = "provider_refused", "Provider refused"
+    OTHER = "other", "Other (say what)"
+
+
+class DecisionBy(Coded):
+    """Whose decision a decline was."""
+
+    HOUSEHOLD = "household", "The household's decision"
+    PROVIDER = "provider", "The provider's decision"
+
+
+class MatchRunStatus(Coded):
+    QUEUED = "queued", "Waiting to start"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+# Perpetrator accommodation: requests from the perpetrator service ----------------------------------
+
+class PerpetratorState(Coded):
+    """A perpetrator-accommodation request's life; the allowed moves are in services/perpetrator.py (TRANSITIONS)."""
+
+    FILED = "filed", "Filed, waiting for a match"
+    MATCHED = "matched", "Matched: a unit is offered"
+    ACCEPTED = "accepted", "Offer accepted"
+    MOVED_IN = "moved_in", "Moved in"
+    MOVED_OUT = "moved_out", "Moved out"
+    STOPPED = "stopped", "Stopped by the Safe Home service"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+# A live request holds its unit; the database allows one per unit (perpetrator requests' partial unique index).
+LIVE_PERPETRATOR_STATES = (PerpetratorState.MATCHED, PerpetratorState.ACCEPTED, PerpetratorState.MOVED_IN)
+
+
+class MappaLevel(Coded):
+    """Multi-Agency Public Protection Arrangements: the level of management, if any."""
+
+    NONE = "none", "Not managed under MAPPA"
+    LEVEL_1 = "1", "Level 1 (ordinary agency management)"
+    LEVEL_2 = "2", "Level 2 (active multi-agency management)"
+    LEVEL_3 = "3", "Level 3 (senior multi-agency management)"

@@ -2,10 +2,32 @@
 from safehome.models.audit import AuditEvent
 from safehome.models.base import Base
 from safehome.models.households import Assessment, Household, Member, Referral, household_excluded_areas
+from safehome.models.journey import (
+    CaseStatusChange,
+    HousingOptionsDecision,
+    HousingOptionsRequest,
+    MoveOnBlock,
+    MoveOnPlan,
+    OutcomeMeasure,
+    SanctuaryInstall,
+    SanctuaryReview,
+    SanctuaryWork,
+)
 from safehome.models.inventory import NamedArea, Provider, Site, Unit, UnitStatusChange
 from safehome.models.people import ApiToken, User
+from safehome.models.perpetrator import (
+    PerpetratorRequest,
+    PerpetratorRequestEvent,
+    perpetrator_request_excluded_areas,
+)
+from safehome.models.placements import MatchRun, Placement, PlacementEvent
+from safehome.models.security import LoginFailure
 
 __all__ = [
-    "ApiToken", "Assessment", "AuditEvent", "Base", "Household", "Member", "NamedArea", "Provider",
-    "Referral", "Site", "Unit", "UnitStatusChange", "User", "household_excluded_areas",
+    "CaseStatusChange", "HousingOptionsDecision", "HousingOptionsRequest", "MoveOnBlock", "MoveOnPlan",
+    "OutcomeMeasure", "SanctuaryInstall", "SanctuaryReview", "SanctuaryWork",
+    "ApiToken", "Assessment", "AuditEvent", "Base", "Household", "MatchRun", "Member", "NamedArea",
+    "Placement", "PlacementEvent", "Provider", "Referral", "Site", "Unit", "UnitStatusChange", "User",
+    "household_excluded_areas", "LoginFailure",
+    "PerpetratorRequest", "PerpetratorRequestEvent", "perpetrator_request_excluded_areas",
 ]

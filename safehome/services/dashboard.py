@@ -46,6 +46,13 @@ def _caseload(session: Session, user: User) -> list[Panel]:
             Panel("High-risk open cases", session.scalar(high) or 0, "households.index")]
 
 
+@panel(Role.HOUSING_WORKER)
+def _my_cases(session: Session, user: User) -> list[Panel]:
+    from safehome.services import households
+
+    return [Panel("My open cases", households.count_cases(session, user, mine=True), "households.index")]
+
+
 @panel(Role.HOUSING_WORKER, Role.MANAGER)
 def _vacancies(session: Session, user: User) -> list[Panel]:
     free = select(func.count()).select_from(Unit).where(Unit.status == UnitStatus.AVAILABLE, Unit.retired_at.is_(None))
@@ -65,3 +72,60 @@ def _own_units(session: Session, user: User) -> list[Panel]:
 def _people(session: Session, user: User) -> list[Panel]:
     active = session.scalar(select(func.count()).select_from(User).where(User.active.is_(True))) or 0
     return [Panel("Active users", active, "admin.users_index")]
+
+
+@panel(Role.HOUSING_WORKER)
+def _placement_work(session: Session, user: User) -> list[Panel]:
+    from safehome.services import Actor, worklists
+
+    counts = worklists.work_counts(session, Actor(user))
+    return [Panel("Offers about to lapse", counts["lapsing"], "placements.work"),
+            Panel("Moves due", counts["moves_due"], "placements.work"),
+            Panel("Households waiting for a unit", counts["waiting"], "placements.work"),
+            Panel("High-risk households not placed", counts["high_risk_unplaced"], "placements.work")]
+
+
+@panel(Role.HOUSING_WORKER, Role.MANAGER)
+def _journey_work(session: Session, user: User) -> list[Panel]:
+    """The journey's work lists: missed sanctuary reviews, Housing Options answers awaited, move-ons past target."""
+    from safehome.services import housing_options, move_on, sanctuary
+
+    return [Panel("Sanctuary reviews missed", sanctuary.missed_reviews_count(session), "sanctuary.index"),
+            Panel("Waiting for Housing Options", housing_options.waiting_count(session)),
+            Panel("Move-ons past their target", len(move_on.over_target(session)), "move_on.index")]
+
+
+@panel(Role.HOUSING_OPTIONS)
+def _housing_options_queue(session: Session, user: User) -> list[Panel]:
+    from safehome.services import housing_options
+
+    return [Panel("Requests waiting for your answer", housing_options.waiting_count(session),
+                  "housing_options.queue")]
+
+
+@panel(Role.PERPETRATOR_SERVICE)
+def _my_perpetrator_requests(session: Session, user: User) -> list[Panel]:
+    """The perpetrator service's own open requests (and nothing else: no case counts)."""
+    from safehome.services import perpetrator
+
+    return [Panel("My open requests", perpetrator.count_own_open(session, user), "perpetrator.index")]
+
+
+@panel(Role.MANAGER)
+def _perpetrator_requests_waiting(session: Session, user: User) -> list[Panel]:
+    from safehome.services import perpetrator
+
+    return [Panel("Perpetrator requests waiting for a match", perpetrator.count_waiting(session),
+                  "perpetrator.queue")]
+
+
+@panel(Role.MANAGER)
+def _quarter_figures(session: Session, user: User) -> list[Panel]:
+    """This quarter's referrals and placements secured so far, opening the reports dashboard."""
+    from safehome.services.reports_base import Quarter
+    from safehome.services.reports_return import output_counts
+
+    quarter = Quarter.current()
+    counts = output_counts(session, quarter)
+    return [Panel(f"Referrals in {quarter.short}", counts["referrals"], "reports.dashboard"),
+            Panel(f"Placements secured in {quarter.short}", counts["placements_secured"], "reports.dashboard")]

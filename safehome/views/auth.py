@@ -11,7 +11,7 @@ from safehome.auth_session import current_actor
 from safehome.codes import AuditAction
 from safehome.extensions import db
 from safehome.permissions import Permission, public, requires
-from safehome.services import audit, users
+from safehome.services import audit, throttle
 from safehome.views.common import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -32,8 +32,14 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         config = current_app.config
-        user = users.authenticate(db.session, current_actor(), form.email.data, form.password.data,
-                                  max_failures=config["LOGIN_MAX_FAILURES"], lock_minutes=config["LOGIN_LOCK_MINUTES"])
+        try:
+            user = throttle.sign_in(db.session, current_actor(), form.email.data, form.password.data,
+                                    max_failures=config["LOGIN_MAX_FAILURES"], lock_minutes=config["LOGIN_LOCK_MINUTES"],
+                                    address_max_failures=config["LOGIN_ADDRESS_MAX_FAILURES"],
+                                    address_window_minutes=config["LOGIN_ADDRESS_WINDOW_MINUTES"])
+        except throttle.Throttled as exc:
+            flash(exc.message, "error")
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(exc.retry_after)}
         if user is not None:
             session.clear()  # a fresh session at sign-in: no fixation
             login_user(user)
