@@ -141,8 +141,13 @@ def register_templates(app: Flask) -> None:
             value = value.astimezone(UK_TIME)
         return value.strftime(fmt)
 
+    def labels(coded, values) -> str:
+        """Stored codes of one coded list as their labels: ``labels(codes.Pet, household.pets)``."""
+        known = dict(coded.choices())
+        return ", ".join(known.get(value, value) for value in values or []) or "none"
+
     app.jinja_env.globals.update(codes=codes, Permission=permissions.Permission, can=can,
-                                 endpoint_exists=endpoint_exists, nav_items=nav_items)
+                                 endpoint_exists=endpoint_exists, nav_items=nav_items, labels=labels)
     app.jinja_env.filters["dt"] = format_datetime
     app.jinja_env.filters["d"] = lambda value: format_datetime(value, "%d %b %Y")
 

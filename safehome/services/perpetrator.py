@@ -76,6 +76,7 @@ from safehome.models.base import utcnow
 from safehome.permissions import Permission, can
 from safehome.services import Actor, access, audit, households, inventory, matching
 from safehome.services.referrals import REFERENCE_HELP
+from safehome.services.timeliness import today_uk
 from safehome.services.reports_base import Quarter
 from safehome.services.reports_return import output
 
@@ -111,10 +112,6 @@ VICTIM_HOME = "the victim's home"
 VICTIM_PLACE = "a place the victim goes"
 VICTIM_PLACED = "where the victim is placed"
 PERPETRATOR_UNIT = "the perpetrator's accommodation"
-
-
-def today_uk(now: datetime | None = None) -> date:
-    return households.today_uk(now)
 
 
 def _unit_follows(old: PerpetratorState, new: PerpetratorState) -> UnitStatus | None:

@@ -259,14 +259,10 @@ def _render_form(template: str, form, sections: dict | None = None, status: int 
 
 @bp.context_processor
 def _helpers():
-    def labels(coded, values) -> str:
-        known = dict(coded.choices())
-        return ", ".join(known.get(value, value) for value in values or []) or "none"
-
     def equality_label(key: str, answer: str) -> str:
         return dict([*EQUALITY_ANSWERS.get(key, []), (PREFER_NOT_TO_SAY, "Prefer not to say")]).get(answer, answer)
 
-    return {"labels": labels, "equality_label": equality_label, "today": households.today_uk()}
+    return {"equality_label": equality_label, "today": households.today_uk()}
 
 
 # Pages ------------------------------------------------------------------------------------------

@@ -81,15 +81,6 @@ class FlagUnsafeForm(FlaskForm):
                            validators=[InputRequired(), Length(max=2000)])
 
 
-@bp.context_processor
-def _helpers():
-    def labels(coded, values) -> str:
-        known = dict(coded.choices())
-        return ", ".join(known.get(value, value) for value in values or []) or "none"
-
-    return {"labels": labels}
-
-
 @bp.app_template_global()
 def perpetrator_requests_of_case(household_id: int) -> list:
     """For the victim's case page: the perpetrator requests linked to it (none for roles that may not see them)."""
