@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from safehome.codes import PerpetratorState, PlacementState, UnitStatus, UnitType
 from safehome.errors import NotFound, TransitionError, ValidationError
-from safehome.models import AuditEvent, PerpetratorRequest, Unit, User
+from safehome.models import AuditEvent, PerpetratorRequest, Placement, Unit, User
 from safehome.services import Actor, matching, perpetrator, placements
 from tests.helpers import csrf_token_from
 from tests.placement_fixtures import *  # noqa: F401,F403
@@ -297,6 +297,99 @@ def test_a_batch_run_for_victims_keeps_them_from_the_perpetrators_unit(db, peopl
     assert answer.proposals == []
 
 
+@pytest.fixture
+def contested(victim, perp_unit, make_unit, make_site):
+    """A victim and one perpetrator unit, where the victim's best unit is too near that unit.
+
+    On a line south of the victim's school: the victim's best unit 2.5 km from the school, the only
+    perpetrator unit 11 km from the school (kept 10 km from every victim place) but only 8.5 km from
+    that best unit; the victim's other unit is far away.
+    """
+    from geopy.distance import distance as along
+
+    def south_of_school(km: float) -> tuple[float, float]:
+        point = along(kilometers=km).destination(SCHOOL, bearing=180)
+        return point.latitude, point.longitude
+
+    lat, lon = south_of_school(2.5)
+    best = make_unit(site=make_site(lat=lat, lon=lon))
+    other = make_unit(site=make_site(lat=53.2, lon=-0.5))
+    perp = perp_unit(south_of_school(11))
+    assert geodesic(south_of_school(11), south_of_school(2.5)).km < perpetrator.DEFAULT_SAFE_KM
+    assert min(geodesic(south_of_school(11), p).km for p in (SCHOOL, LEICESTER)) > perpetrator.DEFAULT_SAFE_KM
+    return {"victim": victim, "best": best, "other": other, "perp": perp}
+
+
+def _run(db, people):
+    run = placements.start_batch(db.session, act(db, people["manager"]))
+    placements.execute_batch(db.session, run.id, time_limit=10)
+    db.session.commit()
+    return run
+
+
+def test_a_batch_run_matches_filed_requests_kept_apart_from_their_victim(db, people, contested):
+    request = file(db, people["perp"])
+    run = _run(db, people)
+    # Both placed (the engine's second level) only if the victim takes the other unit: apart, both ways.
+    assert run.proposals == [{"household_id": contested["victim"].id, "unit_id": contested["other"].id,
+                              "fit": run.proposals[0]["fit"], "why": run.proposals[0]["why"]}]
+    assert [(p["request_id"], p["unit_id"]) for p in run.perpetrator_proposals] == [(request.id, contested["perp"].id)]
+    assert run.perpetrator_unplaced == {} and run.objective["placed"] == 2
+
+
+def test_without_a_link_the_victim_takes_the_best_unit(db, people, contested):
+    """The control: a request for someone else's victim is not kept apart from this victim."""
+    request = file(db, people["perp"], reference="FVS-55555")
+    run = _run(db, people)
+    assert [p["unit_id"] for p in run.proposals] == [contested["best"].id]
+    assert [p["request_id"] for p in run.perpetrator_proposals] == [request.id]
+
+
+def test_approving_a_run_offers_to_the_victim_then_matches_the_request(client, login, db, people, contested):
+    request = file(db, people["perp"])
+    run = _run(db, people)
+    login(people["manager"])
+    page = client.get(f"/matching/batch/{run.id}").get_data(as_text=True)
+    assert f'name="request_ids" value="{request.id}"' in page and "1 perpetrator accommodation requests" in page
+    done = client.post(f"/matching/batch/{run.id}/approve", data={
+        "csrf_token": csrf_token_from(page), "household_ids": [contested["victim"].id], "request_ids": [request.id],
+        "approve_selected": "Approve the ticked proposals"})
+    assert done.status_code == 200 and "1 perpetrator request matched." in done.get_data(as_text=True)
+    row = db.session.get(PerpetratorRequest, request.id)
+    db.session.refresh(row)
+    assert row.state == PerpetratorState.MATCHED and row.unit_id == contested["perp"].id
+    offered = db.session.scalar(select(Placement).where(Placement.household_id == contested["victim"].id))
+    assert offered.unit_id == contested["other"].id and offered.state == PlacementState.OFFERED
+
+
+def test_a_request_proposal_that_has_become_unsafe_is_refused_at_approval(client, token_for, db, people, contested):
+    """The victim was offered the best unit by hand after the run: the match is checked again and refused."""
+    request = file(db, people["perp"])
+    run = _run(db, people)
+    placements.make_offer(db.session, act(db, people["worker"]), contested["victim"].id, contested["best"].id)
+    db.session.commit()
+    headers = token_for(people["manager"])
+    answer = client.post(f"/api/v1/match-runs/{run.id}/approve", headers=headers, json={"request_ids": [request.id]})
+    assert answer.status_code == 200, answer.get_json()
+    body = answer.get_json()
+    assert body["offers"] == [] and body["matched"] == []
+    assert [r["request_id"] for r in body["refused_requests"]] == [request.id]
+    assert db.session.get(PerpetratorRequest, request.id).state == PerpetratorState.FILED
+    unknown = client.post(f"/api/v1/match-runs/{run.id}/approve", headers=headers, json={"request_ids": [request.id + 1]})
+    assert unknown.status_code == 422 and "request_ids" in unknown.get_json()["errors"]["json"]
+
+
+def test_many_victims_are_read_in_one_query(db, people, perp_unit, victim):
+    """A batch run asks for every waiting case at once: past 500 cases the live requests are read whole."""
+    from types import SimpleNamespace
+
+    matched(db, people, perp_unit(FAR))
+    crowd = [SimpleNamespace(id=10_000 + i, reference=f"FVS-{i:05d}") for i in range(600)]
+    for victims in ([victim], [*crowd, victim]):
+        places = perpetrator.avoid_places_for_victims(db.session, victims)
+        assert list(places) == [victim.id] and places[victim.id][0]["label"] == perpetrator.PERPETRATOR_UNIT
+
+
 def test_a_perpetrator_unit_can_never_be_offered_to_a_victim_by_hand(db, people, victim, perp_unit):
     unit = perp_unit((52.9548, -1.1581), lead_genders=["female", "male"], bedspaces=4)
     with pytest.raises(ValidationError, match="Type of unit"):
@@ -337,7 +430,7 @@ def test_flag_unsafe_stops_the_request_and_frees_the_unit(app, client, login, db
     assert row.state == PerpetratorState.STOPPED and row.stopped_by_id == people["worker"].id
     assert db.session.get(Unit, unit.id).status == unit_after
     # the unit is no longer held: another request may be matched to it once it is free again
-    assert perpetrator.avoid_places_for_victim(db.session, db.session.get(type(victim), victim.id)) == []
+    assert perpetrator.avoid_places_for_victims(db.session, [db.session.get(type(victim), victim.id)]) == {}
     # the perpetrator service sees that it stopped, never why
     perp_client = app.test_client()
     login(people["perp"], the_client=perp_client)

@@ -202,4 +202,4 @@ class Approve(MethodView):
     def post(self, data, run_id: int):
         """Approve all or some proposals: only now do the offers go out."""
         return placements.approve_batch(db.session, current_actor(), run_id, data["household_ids"],
-                                        hold_hours=_hold_hours())
+                                        data["request_ids"], hold_hours=_hold_hours())

@@ -115,6 +115,11 @@ class MatchRun(Base):
     ``proposals`` is a list of ``{"household_id", "unit_id", "fit", "why"}`` (ids and engine
     words only); ``unplaced`` maps a household id (as a string) to the engine's
     ``{"reason", "detail"}``. Offers go out only when a manager approves.
+
+    Waiting perpetrator-accommodation requests are matched in the same run (so the engine keeps
+    each apart from its victim): ``perpetrator_proposals`` is a list of ``{"request_id", "unit_id",
+    "fit", "why"}`` and ``perpetrator_unplaced`` maps a request id (as a string) to the engine's
+    ``{"reason", "detail"}``. Only managers see a run; the perpetrator service never does.
     """
 
     __tablename__ = "match_runs"
@@ -131,6 +136,8 @@ class MatchRun(Base):
     seconds: Mapped[float | None]
     proposals: Mapped[list] = mapped_column(default=list)
     unplaced: Mapped[dict] = mapped_column(default=dict)
+    perpetrator_proposals: Mapped[list] = mapped_column(default=list, server_default=text("'[]'"))
+    perpetrator_unplaced: Mapped[dict] = mapped_column(default=dict, server_default=text("'{}'"))
     error: Mapped[str | None] = mapped_column(String(200))  # an exception's type, never data
     approved_at: Mapped[datetime | None]
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

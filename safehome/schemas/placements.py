@@ -133,18 +133,26 @@ class MatchRunOut(Schema):
     seconds = fields.Float(allow_none=True)
     proposals = fields.List(fields.Dict())
     unplaced = fields.Dict()
+    perpetrator_proposals = fields.List(fields.Dict(), metadata={
+        "description": "Filed perpetrator-accommodation requests matched in this run: request_id, unit_id, fit, why."})
+    perpetrator_unplaced = fields.Dict(metadata={"description": "Requests not matched, by request id."})
     error = fields.Str(allow_none=True)
     approved_at = fields.DateTime(allow_none=True)
 
 
 class MatchRunApproveIn(InputSchema):
     household_ids = fields.List(fields.Int(strict=True, validate=_ID), load_default=None, allow_none=True,
-                                metadata={"description": "Proposals to approve; absent or null approves all."})
+                                metadata={"description": "Household proposals to approve; with request_ids also "
+                                                         "absent or null, approves every proposal of the run."})
+    request_ids = fields.List(fields.Int(strict=True, validate=_ID), load_default=None, allow_none=True,
+                              metadata={"description": "Perpetrator-request proposals to approve (matched now)."})
 
 
 class MatchRunApprovalOut(Schema):
     offers = fields.List(fields.Nested(PlacementStaffOut))
     refused = fields.Function(lambda a: [{"household_id": h, "message": m} for h, m in a.refused])
+    matched = fields.Function(lambda a: [{"request_id": r.id, "unit_id": r.unit_id} for r in a.matched])
+    refused_requests = fields.Function(lambda a: [{"request_id": r, "message": m} for r, m in a.refused_requests])
 
 
 class WorkListsOut(Schema):

@@ -114,16 +114,22 @@ def _household_places(household: Household) -> dict:
     return household_places(household)
 
 
-def household_for_engine(household: Household, as_of: date) -> solver.Household:
-    places = _household_places(household)
-    # Perpetrator accommodation (issue 7), both ways: the victim is also kept away from the unit of
-    # any live perpetrator request linked to them, in every suggestion, offer check and batch run.
-    from safehome.services.perpetrator import avoid_places_for_victim
+def household_for_engine(household: Household, as_of: date,
+                         perpetrator_units: Sequence[dict] | None = None) -> solver.Household:
+    """The engine's view of a victim household, kept away from the units of linked perpetrator requests.
 
-    session = object_session(household)
-    extra = avoid_places_for_victim(session, household) if session is not None else []
-    if extra:
-        places = {**places, "avoid": [*places["avoid"], *extra]}
+    Perpetrator accommodation (issue 7), both ways: the victim is also kept away from the unit of
+    any live perpetrator request linked to them, in every suggestion, offer check and batch run.
+    ``perpetrator_units`` are those places when the caller has read them for many households at once.
+    """
+    places = _household_places(household)
+    if perpetrator_units is None:
+        from safehome.services.perpetrator import avoid_places_for_victims
+
+        session = object_session(household)
+        perpetrator_units = avoid_places_for_victims(session, [household]).get(household.id, []) if session else []
+    if perpetrator_units:
+        places = {**places, "avoid": [*places["avoid"], *perpetrator_units]}
     return engine_household(household, places, as_of)
 
 
@@ -290,6 +296,17 @@ def check_offer(session: Session, household: Household, unit: Unit, as_of: date 
 # The batch match -----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class PerpetratorInput:
+    """A filed perpetrator request as a batch run needs it (made by ``perpetrator.waiting_for_batch``)."""
+
+    request: object  # the PerpetratorRequest row
+    avoid: tuple[dict, ...]  # the victim's places, opened
+    zones: tuple[dict, ...]  # court exclusion zones (GeoJSON)
+    victims: frozenset[int]  # the linked victim cases: kept ``km`` apart when placed in the same run
+    km: float
+
+
+@dataclass(frozen=True)
 class BatchAnswer:
     households: int
     units: int
@@ -298,41 +315,66 @@ class BatchAnswer:
     seconds: float
     proposals: list[dict]
     unplaced: dict[str, dict]
+    perpetrator_proposals: list[dict] = dataclasses.field(default_factory=list)
+    perpetrator_unplaced: dict[str, dict] = dataclasses.field(default_factory=dict)
+
+
+def _invalid(h: solver.Household, as_of: date) -> dict | None:
+    """Why the engine would refuse this one household's details, or None when they are complete."""
+    found = solver.validate(solver.Instance((h,), (), as_of=as_of))
+    if not found:
+        return None
+    return {"reason": "invalid", "detail": "details incomplete: " + "; ".join(p.message for p in found[:3])}
 
 
 def solve_batch(session: Session, households: Sequence[Household], time_limit: float,
-                as_of: date | None = None) -> BatchAnswer:
-    """Run the engine over these households and every free unit; high-risk households come first."""
+                as_of: date | None = None, requests: Sequence[PerpetratorInput] = ()) -> BatchAnswer:
+    """Run the engine over these households, these perpetrator requests and every free unit.
+
+    High-risk households come first. Each request is kept ``km`` apart (the engine's ``apart``)
+    from every linked victim in the same run, besides the ``avoid`` places it already has.
+    One household or request with incomplete details must not stop the batch for everyone else.
+    """
+    from safehome.services.perpetrator import avoid_places_for_victims
+
     as_of = as_of or date.today()
     pool = free_unit_pool(session)
-    engine_households = []
-    skipped: dict[str, dict] = {}
+    perpetrator_units = avoid_places_for_victims(session, list(households))
+    engine_households, skipped = [], {}
     for household in households:
-        h = household_for_engine(household, as_of)
-        found = solver.validate(solver.Instance((h,), (), as_of=as_of))
-        if found:
-            # One household with incomplete details must not stop the batch for everyone else.
-            skipped[str(household.id)] = {"reason": "invalid", "detail": "details incomplete: " + "; ".join(
-                p.message for p in found[:3])}
+        h = household_for_engine(household, as_of, perpetrator_units.get(household.id, ()))
+        problem = _invalid(h, as_of)
+        if problem:
+            skipped[str(household.id)] = problem
+        else:
+            engine_households.append(h)
+    engine_households.sort(key=lambda h: ("high", "medium", "standard").index(h.risk))
+    placed_here = {h.id for h in engine_households}
+    apart, skipped_requests = [], {}
+    for item in requests:
+        h = perpetrator_household(item.request, item.avoid, item.zones, as_of)
+        problem = _invalid(h, as_of)
+        if problem:
+            skipped_requests[str(item.request.id)] = problem
             continue
         engine_households.append(h)
-    engine_households.sort(key=lambda h: ("high", "medium", "standard").index(h.risk))
-    instance = solver.Instance(tuple(engine_households), pool.units, as_of=as_of)
+        apart += [solver.Apart(a=household_key(victim), b=h.id, km=item.km) for victim in sorted(item.victims)
+                  if household_key(victim) in placed_here]
+    instance = solver.Instance(tuple(engine_households), pool.units, apart=tuple(apart), as_of=as_of)
     solution = solver.solve(instance, solver.Settings(time_limit=time_limit))
-    fits = {}
-    if engine_households:
-        for h in engine_households:
-            uid = solution.assignments.get(h.id)
-            if uid is not None:
-                fits[h.id] = _fit_in(h, pool.units[pool.index[uid]], as_of)
-    proposals = [{"household_id": key_id(hid), "unit_id": key_id(uid), "fit": fits[hid][0],
-                  "why": list(fits[hid][1])}
-                 for hid, uid in solution.assignments.items() if uid is not None]
-    unplaced = {str(key_id(hid)): {"reason": u.reason, "detail": u.detail} for hid, u in solution.unplaced.items()}
-    unplaced.update(skipped)
-    objective = dataclasses.asdict(solution.objective)
-    return BatchAnswer(len(households), len(pool), solution.status.value, objective, solution.seconds,
-                       proposals, unplaced)
+    by_id = {h.id: h for h in engine_households}
+    proposals: dict[bool, list[dict]] = {False: [], True: []}
+    for hid, uid in solution.assignments.items():
+        if uid is not None:
+            fit, why = _fit_in(by_id[hid], pool.units[pool.index[uid]], as_of)
+            is_request = by_id[hid].kind == "perpetrator"
+            proposals[is_request].append({"request_id" if is_request else "household_id": key_id(hid),
+                                          "unit_id": key_id(uid), "fit": fit, "why": list(why)})
+    unplaced: dict[bool, dict[str, dict]] = {False: skipped, True: skipped_requests}
+    for hid, why in solution.unplaced.items():
+        unplaced[by_id[hid].kind == "perpetrator"][str(key_id(hid))] = {"reason": why.reason, "detail": why.detail}
+    return BatchAnswer(len(households), len(pool), solution.status.value, dataclasses.asdict(solution.objective),
+                       solution.seconds, proposals[False], unplaced[False], proposals[True], unplaced[True])
 
 
 # Perpetrator accommodation (issue 7; services/perpetrator.py) -----------------------------------------

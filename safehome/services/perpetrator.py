@@ -35,9 +35,12 @@ filing; cases referred later are found by the reference). The unit must be at
 least ``safe_km`` (default ``DEFAULT_SAFE_KM`` = 10 km; the housing side may
 raise it up to 200 km per request) from every place of every linked case: the
 home, the places the victim goes (``prefer``: school, work, support network)
-and the unit of any live placement. Both ways: ``avoid_places_for_victim``
+and the unit of any live placement. Both ways: ``avoid_places_for_victims``
 gives the engine, for any later suggestion, offer or batch for the victim, the
-unit of every live request linked to them, at the same distance.
+unit of every live request linked to them, at the same distance. A batch run
+matches the filed requests beside the waiting victims (``waiting_for_batch``),
+with an engine ``apart`` entry between each request and its victims, so a
+victim and a perpetrator both placed in one run are also kept apart.
 
 None of this reaches the perpetrator service: its views carry no victim id,
 name, place, distance, count or engine reason, and a reference that links to
@@ -214,23 +217,31 @@ def victim_places(session: Session, request: PerpetratorRequest) -> list[dict]:
     return places
 
 
-def avoid_places_for_victim(session: Session, household: Household) -> list[dict]:
-    """The units of live perpetrator requests linked to this victim, as engine ``avoid`` entries.
+def avoid_places_for_victims(session: Session, victims: list[Household]) -> dict[int, list[dict]]:
+    """The units of live perpetrator requests linked to each victim, as engine ``avoid`` entries by case id.
 
     ``services/matching.py`` adds these to the victim's places, so every later suggestion, offer
     (by hand or from a batch) and batch run keeps the victim ``safe_km`` from the perpetrator.
+    One query for any number of victims: a batch run asks for every waiting case at once.
     """
-    rows = session.execute(
-        select(PerpetratorRequest.safe_km, Site.location)
-        .join(Unit, Unit.id == PerpetratorRequest.unit_id).join(Site, Site.id == Unit.site_id)
-        .where(PerpetratorRequest.state.in_(LIVE_PERPETRATOR_STATES),
-               or_(PerpetratorRequest.household_id == household.id,
-                   PerpetratorRequest.victim_reference == household.reference)))
-    places = []
-    for km, location in rows:
+    by_reference: dict[str, list[int]] = {}
+    for household in victims:
+        by_reference.setdefault(household.reference, []).append(household.id)
+    ids = {household.id for household in victims}
+    query = (select(PerpetratorRequest.household_id, PerpetratorRequest.victim_reference, PerpetratorRequest.safe_km,
+                    Site.location)
+             .join(Unit, Unit.id == PerpetratorRequest.unit_id).join(Site, Site.id == Unit.site_id)
+             .where(PerpetratorRequest.state.in_(LIVE_PERPETRATOR_STATES)))
+    if len(victims) <= 500:  # a few cases: filter in SQL; a batch run reads the (few) live requests whole
+        query = query.where(or_(PerpetratorRequest.household_id.in_(ids),
+                                PerpetratorRequest.victim_reference.in_(list(by_reference))))
+    places: dict[int, list[dict]] = {}
+    for household_id, reference, km, location in session.execute(query):
         point = crypto.unseal(location)
-        places.append({"label": PERPETRATOR_UNIT, "lat": point["lat"], "lon": point["lon"],
-                       "km": km if km is not None else DEFAULT_SAFE_KM})
+        place = {"label": PERPETRATOR_UNIT, "lat": point["lat"], "lon": point["lon"],
+                 "km": km if km is not None else DEFAULT_SAFE_KM}
+        for victim in {*by_reference.get(reference, ()), *({household_id} & ids)}:
+            places.setdefault(victim, []).append(place)
     return places
 
 
@@ -512,6 +523,22 @@ def suggest_units(session: Session, actor: Actor, request_id: int, top: int = 10
     audit.record(session, actor, AuditAction.MATCH_RUN, "perpetrator_request", request.id,
                  f"suggestions feasible={answer.feasible} of {answer.considered}")
     return RequestSuggestions(request, answer)
+
+
+def waiting_for_batch(session: Session) -> list[matching.PerpetratorInput]:
+    """The filed (not yet matched) requests, as a batch run needs them: a manager's run matches them
+    beside the waiting victims, so the engine's ``apart`` rule keeps each request's unit ``safe_km``
+    from its victim's proposed unit, both placed in the same run. A machine use: the run is audited."""
+    requests = list(session.scalars(select(PerpetratorRequest).where(PerpetratorRequest.state == S.FILED)
+                                    .options(selectinload(PerpetratorRequest.excluded_areas))
+                                    .order_by(PerpetratorRequest.id)))
+    inputs = []
+    for request in requests:
+        _relink(session, request)
+        inputs.append(matching.PerpetratorInput(
+            request, tuple(victim_places(session, request)), tuple(exclusion_zones(request)),
+            frozenset(h.id for h in linked_households(session, request)), safe_km(request)))
+    return inputs
 
 
 def match(session: Session, actor: Actor, request_id: int, unit_id, *, now: datetime | None = None

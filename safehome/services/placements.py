@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, event, false, select, text
@@ -50,10 +50,10 @@ from safehome.codes import (
     UnitStatus,
 )
 from safehome.errors import Conflict, FieldProblem, NotFound, TransitionError, ValidationError
-from safehome.models import Household, MatchRun, Placement, PlacementEvent, Site, Unit
+from safehome.models import Household, MatchRun, PerpetratorRequest, Placement, PlacementEvent, Site, Unit
 from safehome.models.base import utcnow
 from safehome.permissions import Permission, can
-from safehome.services import SYSTEM, Actor, access, audit, inventory, matching
+from safehome.services import SYSTEM, Actor, access, audit, inventory, matching, perpetrator
 from safehome.services.timeliness import today_uk
 
 log = logging.getLogger(__name__)
@@ -457,7 +457,9 @@ def waiting_households():
 # The batch match ------------------------------------------------------------------------------------
 # A manager starts a run; the engine works in a background thread with its own app context and
 # session (runs take seconds); the page polls its status. Offers go out only when the manager
-# approves all or some of the proposals, each through make_offer and its rule check.
+# approves all or some of the proposals, each through make_offer and its rule check. Filed
+# perpetrator-accommodation requests are matched in the same run, kept apart from their victims,
+# and approved through perpetrator.match and its own check.
 
 STALE_RUN = timedelta(hours=1)  # a run "running" longer than this died with its process
 
@@ -477,7 +479,8 @@ def start_batch(session: Session, actor: Actor, now: datetime | None = None) -> 
 
 
 def execute_batch(session: Session, run_id: int, *, time_limit: float, now: datetime | None = None) -> MatchRun:
-    """Run the engine for a queued run over every waiting household and every free unit; store its answer."""
+    """Run the engine for a queued run over every waiting household, every filed perpetrator request and
+    every free unit; store its answer."""
     now = now or utcnow()
     run = session.get(MatchRun, run_id)
     if run is None or run.status not in (MatchRunStatus.QUEUED, MatchRunStatus.RUNNING):
@@ -486,10 +489,12 @@ def execute_batch(session: Session, run_id: int, *, time_limit: float, now: date
     lapse_expired(session, now)
     households = list(session.scalars(waiting_households().options(
         selectinload(Household.members), selectinload(Household.excluded_areas)).order_by(Household.id)))
-    answer = matching.solve_batch(session, households, time_limit, today_uk(now))
+    answer = matching.solve_batch(session, households, time_limit, today_uk(now),
+                                  perpetrator.waiting_for_batch(session))
     run.households, run.units = answer.households, answer.units
     run.solver_status, run.objective, run.seconds = answer.status, answer.objective, round(answer.seconds, 3)
     run.proposals, run.unplaced = answer.proposals, answer.unplaced
+    run.perpetrator_proposals, run.perpetrator_unplaced = answer.perpetrator_proposals, answer.perpetrator_unplaced
     run.status = MatchRunStatus.DONE
     run.finished_at = utcnow()
     session.flush()
@@ -588,26 +593,40 @@ def run_changes(session: Session, run: MatchRun) -> RunChanges:
 class Approval:
     offers: list[Placement]
     refused: list[tuple[int, str]]  # (household id, why the offer could not be made)
+    matched: list[PerpetratorRequest] = field(default_factory=list)
+    refused_requests: list[tuple[int, str]] = field(default_factory=list)  # (request id, why)
 
 
-def approve_batch(session: Session, actor: Actor, run_id: int, household_ids: list[int] | None = None, *,
-                  hold_hours: int = DEFAULT_HOLD_HOURS, now: datetime | None = None) -> Approval:
-    """Approve all (``household_ids`` None) or some proposals of a finished run: the offers go out now.
+def _chosen(proposed: dict, ids: list[int], name: str) -> list[int]:
+    """The proposals a manager chose of one kind, each one of this run's."""
+    unknown = [i for i in ids if i not in proposed]
+    if unknown:
+        raise ValidationError.one(name, f"not proposed by this run: {', '.join(map(str, unknown[:10]))}")
+    return list(ids)
 
-    Each offer goes through ``make_offer`` and its checks; one that can no longer be made (the
-    unit was taken meanwhile, the household got an offer) is reported and the rest still go out.
+
+def approve_batch(session: Session, actor: Actor, run_id: int, household_ids: list[int] | None = None,
+                  request_ids: list[int] | None = None, *, hold_hours: int = DEFAULT_HOLD_HOURS,
+                  now: datetime | None = None) -> Approval:
+    """Approve all (both id lists None) or some proposals of a finished run: the offers go out now.
+
+    Each offer goes through ``make_offer`` and its checks, each perpetrator match through
+    ``perpetrator.match`` and its; one that can no longer be made (the unit was taken meanwhile,
+    the household got an offer) is reported and the rest still go out. Victims' offers go first,
+    so a perpetrator's match is checked against the unit just offered to the victim.
     """
     now = now or utcnow()
     run = get_run(session, run_id)
     if run.status != MatchRunStatus.DONE:
         raise Conflict("Only a finished batch run can be approved.")
     proposals = {p["household_id"]: p for p in run.proposals}
-    chosen = list(proposals) if household_ids is None else household_ids
-    unknown = [h for h in chosen if h not in proposals]
-    if unknown or not chosen:
-        raise ValidationError.one("household_ids", "choose proposals of this run" if not unknown else
-                                  f"not proposed by this run: {', '.join(map(str, unknown[:10]))}")
-    offers, refused = [], []
+    matches = {p["request_id"]: p for p in run.perpetrator_proposals}
+    everything = household_ids is None and request_ids is None
+    chosen = list(proposals) if everything else _chosen(proposals, household_ids or [], "household_ids")
+    chosen_requests = list(matches) if everything else _chosen(matches, request_ids or [], "request_ids")
+    if not chosen and not chosen_requests:
+        raise ValidationError.one("household_ids", "choose proposals of this run")
+    offers, refused, matched, refused_requests = [], [], [], []
     for household_id in chosen:
         proposal = proposals[household_id]
         try:
@@ -616,12 +635,18 @@ def approve_batch(session: Session, actor: Actor, run_id: int, household_ids: li
         except (Conflict, ValidationError, NotFound) as exc:
             # make_offer checks everything before it writes, so a refusal leaves nothing behind.
             refused.append((household_id, exc.message))
+    for request_id in chosen_requests:
+        try:
+            matched.append(perpetrator.match(session, actor, request_id, matches[request_id]["unit_id"], now=now))
+        except (Conflict, ValidationError, NotFound) as exc:  # TransitionError is a Conflict
+            refused_requests.append((request_id, exc.message))
     run.approved_at = now
     run.approved_by_id = actor.user_id
     session.flush()
     audit.record(session, actor, AuditAction.MATCH_RUN, "match_run", run.id,
-                 f"approved offers={len(offers)} refused={len(refused)}")
-    return Approval(offers, refused)
+                 f"approved offers={len(offers)} refused={len(refused)} "
+                 f"perpetrator_matches={len(matched)} refused_requests={len(refused_requests)}")
+    return Approval(offers, refused, matched, refused_requests)
 
 
 # Suggestions and reviewing a run ---------------------------------------------------------------
@@ -652,11 +677,21 @@ class Proposal:
 
 
 @dataclass(frozen=True)
+class RequestProposal:
+    request: PerpetratorRequest
+    unit: Unit
+    fit: float | None
+    why: list[str]
+
+
+@dataclass(frozen=True)
 class RunReview:
     run: MatchRun
     proposals: list[Proposal]
     unplaced: list[tuple[Household, dict]]
     changes: RunChanges
+    request_proposals: list[RequestProposal]
+    requests_unplaced: list[tuple[PerpetratorRequest, dict]]
 
 
 def review_run(session: Session, run_id: int) -> RunReview:
@@ -664,7 +699,11 @@ def review_run(session: Session, run_id: int) -> RunReview:
     run = get_run(session, run_id)
     ids = {p["household_id"] for p in run.proposals} | {int(k) for k in run.unplaced}
     households = {h.id: h for h in session.scalars(select(Household).where(Household.id.in_(ids)))}
-    units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_([p["unit_id"] for p in run.proposals]))
+    request_ids = {p["request_id"] for p in run.perpetrator_proposals} | {int(k) for k in run.perpetrator_unplaced}
+    requests = {r.id: r for r in session.scalars(select(PerpetratorRequest)
+                                                 .where(PerpetratorRequest.id.in_(request_ids)))}
+    unit_ids = [p["unit_id"] for p in (*run.proposals, *run.perpetrator_proposals)]
+    units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(unit_ids))
                                               .options(selectinload(Unit.site)))}
     changes = run_changes(session, run)
     flag = {**{h: "new" for h in changes.new}, **{h: "moved" for h in changes.moved}}
@@ -676,4 +715,10 @@ def review_run(session: Session, run_id: int) -> RunReview:
         key=lambda p: (risk_first[p.household.risk.value], p.household.id))
     unplaced = sorted(((households[int(k)], v) for k, v in run.unplaced.items() if int(k) in households),
                       key=lambda hv: (risk_first[hv[0].risk.value], hv[0].id))
-    return RunReview(run, proposals, unplaced, changes)
+    request_proposals = [RequestProposal(requests[p["request_id"]], units[p["unit_id"]], p.get("fit"),
+                                         p.get("why") or [])
+                         for p in sorted(run.perpetrator_proposals, key=lambda p: p["request_id"])
+                         if p["request_id"] in requests and p["unit_id"] in units]
+    requests_unplaced = [(requests[int(k)], v) for k, v in sorted(run.perpetrator_unplaced.items(),
+                                                                  key=lambda kv: int(kv[0])) if int(k) in requests]
+    return RunReview(run, proposals, unplaced, changes, request_proposals, requests_unplaced)

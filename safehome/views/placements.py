@@ -63,6 +63,7 @@ class MoveOutForm(FlaskForm):
 
 class ApproveForm(FlaskForm):
     household_ids = SelectMultipleField("Proposals to approve", coerce=int, validate_choice=False)
+    request_ids = SelectMultipleField("Perpetrator requests to match", coerce=int, validate_choice=False)
     approve_all = SubmitField("Approve all and send the offers")
     approve_selected = SubmitField("Approve the ticked proposals")
 
@@ -245,8 +246,9 @@ def batch_approve(run_id: int):
     form = ApproveForm()
     if not form.validate_on_submit():
         return redirect(url_for("placements.batch_run", run_id=run_id))
-    chosen = None if form.approve_all.data else list(form.household_ids.data or [])
-    approval = placements.approve_batch(db.session, current_actor(), run_id, chosen, hold_hours=_hold_hours())
+    chosen = (None, None) if form.approve_all.data else (list(form.household_ids.data or []),
+                                                          list(form.request_ids.data or []))
+    approval = placements.approve_batch(db.session, current_actor(), run_id, *chosen, hold_hours=_hold_hours())
     review = placements.review_run(db.session, run_id)
     return render_template("placements/batch_run.html", review=review, run=review.run, approve_form=ApproveForm(),
                            approval=approval)
