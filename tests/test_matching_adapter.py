@@ -138,6 +138,49 @@ def test_pool_is_cached_until_the_inventory_changes(db, make_household, make_uni
     assert second is not first and len(second) == 2
 
 
+def test_a_patched_pool_equals_one_built_whole(db, make_user, make_unit, make_site):
+    """After each kind of inventory change, the pool patched in place holds exactly the units of a whole build."""
+    from sqlalchemy import update
+
+    from safehome.models import Unit
+    from safehome.services import inventory
+
+    worker = Actor(make_user("housing_worker"))
+    site = make_site()
+    units = [make_unit(site=site, pets=["dog"] if i % 2 else []) for i in range(4)]
+    long_ago = datetime.now(timezone.utc) - timedelta(days=1)
+    db.session.execute(update(Unit).values(updated_at=long_ago))  # settled inventory: nothing changed lately
+    db.session.commit()
+    matching.forget_pools()
+    matching.free_unit_pool(db.session)
+
+    def late_commit():
+        """A change whose updated_at is older than the newest one (its transaction committed later)."""
+        newest = db.session.scalar(select(Unit.updated_at).order_by(Unit.updated_at.desc()).limit(1))
+        db.session.execute(update(Unit).where(Unit.id == units[3].id)
+                           .values(status=UnitStatus.VOID, updated_at=newest - timedelta(seconds=30)))
+
+    changes = [
+        lambda: inventory.change_status(db.session, worker, units[0], "void"),
+        lambda: make_unit(site=site, languages=["pl"]),
+        lambda: inventory.update_unit(db.session, worker, units[1], {"pets": []}),
+        lambda: inventory.change_status(db.session, worker, units[0], "available"),
+        lambda: inventory.retire_unit(db.session, worker, units[2]),
+        late_commit,
+        lambda: inventory.retire_site(db.session, worker, make_unit().site),
+    ]
+    for change in changes:
+        change()
+        db.session.commit()
+        patched = matching.free_unit_pool(db.session)
+        matching.forget_pools()
+        whole = matching.free_unit_pool(db.session)
+        assert patched is not whole and patched.units == whole.units
+    assert [u.id for u in whole.units] == [matching.unit_key(units[0].id), matching.unit_key(units[1].id),
+                                           whole.units[-1].id]
+    assert whole.units[1].pets == ()
+
+
 def test_engine_rejects_incomplete_household_as_field_problems(db, worker, make_household, make_unit):
     household = make_household(members=())
     with pytest.raises(ValidationError) as caught:

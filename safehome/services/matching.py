@@ -7,24 +7,27 @@ turns them into ``solver.Household`` / ``solver.Unit``. Engine ids are
 
 The free units (available, not retired, on a live site) are prepared once as a
 ``solver.UnitPool`` and kept in this process, keyed by a cheap inventory
-version (how many units, the latest ``updated_at`` of any unit, how many live
-sites), so a suggestion does not rebuild tens of thousands of units. Every
-status change goes through the inventory service, which bumps the unit's
-``updated_at``; site moves do not touch units, so a pool is also rebuilt once
-it is ``POOL_MAX_AGE_SECONDS`` old.
+version (``inventory_version``), so a suggestion does not rebuild tens of
+thousands of units. Every status change goes through the inventory service,
+which bumps the unit's ``updated_at``: when only units changed, the pool is
+patched with the units changed since; site moves do not touch units, so a pool
+is also rebuilt whole once it is ``POOL_MAX_AGE_SECONDS`` old. A stale pool can
+only suggest a unit that was taken meanwhile: an offer checks the unit again
+under a row lock.
 """
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import solver
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session, object_session, selectinload
 
 from safehome import crypto
@@ -135,26 +138,46 @@ def household_for_engine(household: Household, as_of: date,
 
 # The cached pool of free units ------------------------------------------------------------------
 
-def _free_units():
-    return (select(Unit.id, Unit.type, Unit.site_id, Site.location, Unit.bedspaces, Unit.lead_genders,
-                   Unit.max_male_age, Unit.pets, Unit.features, Unit.languages)
-            .join(Site, Site.id == Unit.site_id)
-            .where(Unit.status == UnitStatus.AVAILABLE, Unit.retired_at.is_(None), Site.retired_at.is_(None))
-            .order_by(Unit.id))
+# The unit's list columns are read as their JSON text and decoded once per distinct text: across
+# 50,000 units there are only a few dozen distinct lists, and decoding each row's was most of a build.
+_LIST_COLUMNS = (Unit.lead_genders, Unit.pets, Unit.features, Unit.languages)
+# Units changed this long before the newest change are read again when the pool is patched, so a
+# change committed a little after a later one (its updated_at older) is still picked up.
+PATCH_OVERLAP = timedelta(seconds=120)
+
+
+def _unit_rows():
+    return (select(Unit.id, Unit.type, Unit.site_id, Site.location, Unit.bedspaces, Unit.max_male_age,
+                   *(cast(column, Text).label(column.key) for column in _LIST_COLUMNS),
+                   Unit.status, Unit.retired_at, Site.retired_at.label("site_retired_at"))
+            .join(Site, Site.id == Unit.site_id))
+
+
+def _is_free(row) -> bool:
+    return row.status == UnitStatus.AVAILABLE and row.retired_at is None and row.site_retired_at is None
 
 
 def inventory_version(session: Session) -> tuple:
-    """A cheap fingerprint of the inventory: it changes whenever a unit or the set of live sites does."""
-    units = session.execute(select(func.count(Unit.id), func.max(Unit.updated_at))).one()
+    """A cheap fingerprint of the inventory: it changes whenever a unit or the set of live sites does.
+
+    (highest unit id, latest ``updated_at``, units changed within ``PATCH_OVERLAP`` of it, live sites):
+    the third catches a change committed after a later one. Index reads (``ix_units_updated_at``,
+    the primary key) but the count of live sites.
+    """
+    top, latest = session.execute(select(func.max(Unit.id), func.max(Unit.updated_at))).one()
+    recent = session.scalar(select(func.count(Unit.id)).where(Unit.updated_at >= latest - PATCH_OVERLAP)) \
+        if latest is not None else 0
     sites = session.scalar(select(func.count(Site.id)).where(Site.retired_at.is_(None)))
-    return (units[0], units[1].isoformat() if units[1] else None, sites)
+    return (top, latest, recent, sites)
 
 
 @dataclass
 class _CachedPool:
     version: tuple
-    built: float
+    built: float  # when it was last built whole (time.monotonic)
     pool: solver.UnitPool
+    units: dict[int, solver.Unit]
+    points: dict  # sealed site location -> its opened point
 
 
 _pools: dict[str, _CachedPool] = {}
@@ -162,23 +185,50 @@ _pools_lock = threading.Lock()
 
 
 def free_unit_pool(session: Session) -> solver.UnitPool:
-    """The free units as a prepared ``solver.UnitPool``, rebuilt only when the inventory changed."""
+    """The free units as a prepared ``solver.UnitPool``, kept in this process and brought up to date.
+
+    When only units changed (a status, a new unit), the pool is patched with the units changed
+    since the last look; when the set of live sites changed, or the pool is ``POOL_MAX_AGE_SECONDS``
+    old (a site that moved does not touch its units), it is built whole. Site locations are opened
+    once per sealed value (a moved site has a new one).
+    """
     key = str(session.get_bind().url)
     version = inventory_version(session)
     with _pools_lock:
         cached = _pools.get(key)
-        if cached and cached.version == version and time.monotonic() - cached.built < POOL_MAX_AGE_SECONDS:
-            return cached.pool
-    locations: dict[int, dict] = {}
-    units = []
-    for row in session.execute(_free_units()):
-        if row.site_id not in locations:
-            locations[row.site_id] = crypto.unseal(row.location)
-        units.append(engine_unit(row.id, row.type.value, row.site_id, locations[row.site_id], row.bedspaces,
-                                 row.lead_genders, row.max_male_age, row.pets, row.features, row.languages))
-    pool = solver.UnitPool(units)
+    fresh = cached is not None and time.monotonic() - cached.built < POOL_MAX_AGE_SECONDS
+    if fresh and cached.version == version:
+        return cached.pool
+    lists: dict[str | None, tuple] = {}
+
+    def decoded(text: str | None) -> tuple:
+        if text not in lists:
+            lists[text] = tuple(json.loads(text)) if text else ()
+        return lists[text]
+
+    def engine_unit_from(row) -> solver.Unit:
+        point = points.get(row.location)
+        if point is None:
+            point = points[row.location] = crypto.unseal(row.location)
+        return engine_unit(row.id, row.type.value, row.site_id, point, row.bedspaces, decoded(row.lead_genders),
+                           row.max_male_age, decoded(row.pets), decoded(row.features), decoded(row.languages))
+
+    if fresh and cached.version[1] is not None and cached.version[3] == version[3]:
+        units, points, built = dict(cached.units), cached.points, cached.built
+        for row in session.execute(_unit_rows().where(Unit.updated_at >= cached.version[1] - PATCH_OVERLAP)):
+            if _is_free(row):
+                units[row.id] = engine_unit_from(row)
+            else:
+                units.pop(row.id, None)
+    else:
+        units, points, built = {}, {}, time.monotonic()
+        free = _unit_rows().where(Unit.status == UnitStatus.AVAILABLE, Unit.retired_at.is_(None),
+                                  Site.retired_at.is_(None))
+        for row in session.execute(free):
+            units[row.id] = engine_unit_from(row)
+    pool = solver.UnitPool([units[i] for i in sorted(units)])
     with _pools_lock:
-        _pools[key] = _CachedPool(version, time.monotonic(), pool)
+        _pools[key] = _CachedPool(version, built, pool, units, points)
     return pool
 
 
