@@ -68,8 +68,13 @@ def _tune_sqlite(engine) -> None:
 
 
 def register_security(app: Flask) -> None:
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
     from safehome import auth_session, security
 
+    hops = int(app.config.get("PROXY_HOPS", 0))
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     auth_session.init_app(app)
     security.init_app(app)
 

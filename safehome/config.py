@@ -87,6 +87,10 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
         # Failed sign-ins from one network address, whatever the account, before it must wait.
         "LOGIN_ADDRESS_MAX_FAILURES": _env_int("SAFEHOME_LOGIN_ADDRESS_MAX_FAILURES", 20),
         "LOGIN_ADDRESS_WINDOW_MINUTES": _env_int("SAFEHOME_LOGIN_ADDRESS_WINDOW_MINUTES", 15),
+        # Reverse proxies in front of the app that set X-Forwarded-For/-Proto (0: none, the default).
+        # Behind one, the sign-in throttle and the audit log would otherwise see only the proxy's address;
+        # never set it higher than the proxies there are, or a client could choose its own address.
+        "PROXY_HOPS": _env_int("SAFEHOME_PROXY_HOPS", 0),
         "OFFER_HOLD_HOURS": _env_int("SAFEHOME_OFFER_HOLD_HOURS", 24),
         "RETENTION_YEARS": _env_int("SAFEHOME_RETENTION_YEARS", 6),
         "GEOCODER": os.environ.get("SAFEHOME_GEOCODER", ""),  # "" = offline table only

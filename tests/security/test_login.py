@@ -75,6 +75,29 @@ def test_the_window_slides(db):
                             **limits) is None
 
 
+@pytest.mark.parametrize("hops", [0, 1])
+def test_behind_a_proxy_the_throttle_counts_the_forwarded_address(database_uri, db, make_user, hops):
+    """With PROXY_HOPS set, the client address is the proxy's X-Forwarded-For; without, the header is ignored."""
+    behind = create_app(base_config(database_uri, LOGIN_ADDRESS_MAX_FAILURES=2, PROXY_HOPS=hops))
+    behind.test_client_class = FreshContextClient
+    user = make_user()
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+
+    def via_proxy(client_address: str, password: str):
+        return _attempt(behind.test_client(), user.email if password == PASSWORD else "guess@example.org", password,
+                        {**proxy, "HTTP_X_FORWARDED_FOR": client_address})
+
+    for _ in range(2):
+        assert via_proxy("203.0.113.9", "wrong password!").status_code == 401
+    # Another person behind the same proxy: held back only when the proxy's address is all there is.
+    assert via_proxy("198.51.100.7", PASSWORD).status_code == (302 if hops else 429)
+    assert via_proxy("203.0.113.9", PASSWORD).status_code == 429
+    with behind.app_context():
+        from safehome.extensions import db as behind_db
+
+        behind_db.engine.dispose()
+
+
 def test_address_limits_are_settings(monkeypatch, tmp_path):
     from safehome.config import load
 
