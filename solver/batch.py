@@ -3,8 +3,15 @@
 Levels: (1) high-risk households placed, (2) households placed, (3) total fit.
 
 1. Filter: each household's feasible units (rules 1-8) and their fit; nothing else is modelled.
-   Vectorised per rule family over all households at once (`UnitPool.feasible_matrix`,
-   `fit.fit_scaled_pairs`), giving exactly what the per-household filter of `suggest` gives.
+   Vectorised per rule family over a chunk of households at a time (`UnitPool.feasible_matrix`,
+   `fit.fit_scaled_pairs`), giving exactly what the per-household filter of `suggest` gives,
+   and kept as bits (`solver.candidates`). Up to `Settings.max_pairs` feasible pairs every pair
+   is modelled; beyond, each household's best-fitting units only (20,000 households x 31,000
+   units have ~190 million feasible pairs, which no flow holds in memory). Levels 1-2 stay
+   exact: every bound used for them is certified over every feasible pair by an augmenting-path
+   search on the bits (`Certifier`, `solver.certify`), and where the certificate fails the
+   better matching's pairs are modelled and the search runs again. Level 3 is then optimal
+   over the modelled pairs, so `fit_optimal` is claimed only when every pair was modelled.
 2. Relaxation: ignoring `apart`, the problem is an assignment problem, solved exactly by
    min-cost flow with weights that encode the lexicographic order (see `FlowModel`). The
    network is built once; a branch only changes arc capacities before the flow is re-solved.
@@ -21,6 +28,11 @@ Levels: (1) high-risk households placed, (2) households placed, (3) total fit.
    because apart entries touch few households and the flow bound is nearly always tight.
    Level 3 is searched on for `Settings.fit_time_limit` seconds more; it is often proved on
    small and medium instances, and `fit_optimal` says whether it was.
+
+Measured (2 shared cores, load about 5; `bench/bench_engine.py --big`): 20,000 households /
+31,000 units / 30 apart entries in 162 s and 0.66 GiB peak, levels 1-2 proved (about half
+filtering, half three flows over 2 million pairs). Modelling every pair had passed 10 GiB
+after 3 minutes at 3,000 households over those units; 3,000 now take 48 s and 0.57 GiB.
 """
 from __future__ import annotations
 
@@ -32,28 +44,17 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
+from . import candidates as candidates_
 from . import geo
+from .candidates import Candidates, Pairs
+from .certify import AllowedRows, lexicographic_matching
 from .domain import Instance, InstanceError, Objective, Settings, Solution, Status
-from .explain import explain_unplaced
-from .fit import SCALE, fit_scaled_pairs
+from .explain import apart_partners, blocked_by_apart, explain_unplaced
+from .fit import SCALE, fit_scaled, fit_scaled_pairs
 from .io import validate
 from .pool import UnitPool
 
 INT64_SAFE = 2 ** 62
-
-
-@dataclass(frozen=True)
-class Pairs:
-    """The feasible (household, unit) pairs, as parallel arrays, sorted by household then unit."""
-
-    household: np.ndarray
-    unit: np.ndarray
-    fit: np.ndarray  # hundredths of a point
-
-    def of(self, i: int) -> np.ndarray:
-        """Pair indices of household i."""
-        lo, hi = np.searchsorted(self.household, [i, i + 1])
-        return np.arange(lo, hi)
 
 
 @dataclass(frozen=True)
@@ -246,18 +247,23 @@ def _children(flow: FlowModel, node: _Node, clash: Clash, group: np.ndarray) -> 
     return [(without_group, node.forced), (a_in_group, forced)]
 
 
-def branch_and_bound(flow: FlowModel, clashes: list[Clash], settings: Settings,
-                     deadline: float) -> tuple[np.ndarray, bool, bool]:
-    """Exact search for rule 10 over the flow relaxation: (choice, levels 1-2 proved, all proved).
+def branch_and_bound(flow: FlowModel, clashes: list[Clash], settings: Settings, deadline: float,
+                     certify: Certifier | None = None) -> tuple[np.ndarray, bool, bool, np.ndarray | None]:
+    """Exact search for rule 10 over the flow relaxation: (choice, levels 1-2 proved, all proved, better).
 
     Best-first on the relaxation's value. A node whose flow keeps every apart entry is a
     solution; otherwise it is split on one broken clash (see `_children`). Each node's flow,
     repaired, offers an incumbent: greedily always, and while levels 1-2 are not yet proved
-    also by re-solving the flow with the clashing units taken from the lower-priority side
+    also by re-solving the flow with the clashing units taken away from the lower-priority side
     (`repair_by_flow`), which usually reaches the root's levels at once. Levels 1-2 are
     proved once no open node's bound promises more high-risk or more placed households than
     the incumbent; the search then goes on for level 3 for at most `settings.fit_time_limit`
     seconds, and stops early, proved, when no open node's bound beats the incumbent.
+
+    When the flow models only some pairs (`certify` given), a node's bound counts for levels
+    1-2 only once `certify` has shown that no unmodelled pair raises that node's levels; where
+    one does, the search stops and returns that node's `better` matching (units per household)
+    so that the caller models its pairs and searches again.
     """
     pairs, high = flow.pairs, flow.high
     index, groups = _ClashIndex(clashes), _Groups(clashes)
@@ -266,21 +272,24 @@ def branch_and_bound(flow: FlowModel, clashes: list[Clash], settings: Settings,
     root, value = flow.solve()
     best = repair(root, high, pairs, clashes, index)
     best_value = flow.value(best)
+    better = certify(root, no_removed, no_forced) if certify else None
+    if better is not None:
+        return best, False, False, better
     if flow.levels(best_value) < flow.levels(value):
-        better = repair_by_flow(flow, root, clashes, index, no_removed, no_forced, deadline)
-        if better is not None and flow.value(better) > best_value:
-            best, best_value = better, flow.value(better)
+        repaired = repair_by_flow(flow, root, clashes, index, no_removed, no_forced, deadline)
+        if repaired is not None and flow.value(repaired) > best_value:
+            best, best_value = repaired, flow.value(repaired)
     heap = [_Node(-value, next(counter), no_removed, no_forced, root)]
     proved_at = None
     while heap:
         node = heap[0]
         if -node.neg_bound <= best_value:
-            return best, True, True
+            return best, True, True, None
         if proved_at is None and flow.levels(-node.neg_bound) <= flow.levels(best_value):
             proved_at = time.perf_counter()
         now = time.perf_counter()
         if now > deadline or (proved_at is not None and now > proved_at + settings.fit_time_limit):
-            return best, proved_at is not None, False
+            return best, proved_at is not None, False, None
         heapq.heappop(heap)
         clash = _broken_clashes(node.choice, pairs, clashes)[0]
         for removed, forced in _children(flow, node, clash, groups.of(clash)):
@@ -288,19 +297,60 @@ def branch_and_bound(flow: FlowModel, clashes: list[Clash], settings: Settings,
             if solved is None:
                 continue  # no choice meets the branch
             choice, value = solved
+            if proved_at is None and certify:
+                better = certify(choice, removed, forced)
+                if better is not None:
+                    return best, False, False, better
             if value <= best_value:
                 continue  # pruned: cannot beat the incumbent
             repaired = choice if not _broken_clashes(choice, pairs, clashes) else repair(choice, high, pairs,
                                                                                           clashes, index)
             if proved_at is None and flow.levels(flow.value(repaired)) < flow.levels(value):
-                better = repair_by_flow(flow, choice, clashes, index, removed, forced, deadline)
-                if better is not None and flow.value(better) > flow.value(repaired):
-                    repaired = better
+                by_flow = repair_by_flow(flow, choice, clashes, index, removed, forced, deadline)
+                if by_flow is not None and flow.value(by_flow) > flow.value(repaired):
+                    repaired = by_flow
             if flow.value(repaired) > best_value:
                 best, best_value = repaired, flow.value(repaired)
             if value > best_value:
                 heapq.heappush(heap, _Node(-value, next(counter), removed, forced, choice))
-    return best, True, True
+    return best, True, True, None
+
+
+class Certifier:
+    """Whether a node's flow, over the modelled pairs, keeps its levels 1-2 over every feasible pair.
+
+    Called with the node's choice, removed pairs and forced households, it returns None when
+    no unmodelled pair raises the node's levels (so its bound holds for the whole problem), else
+    the better matching found (unit per household). The node's allowed pairs over the whole
+    feasibility are: for a forced household, its modelled pairs not removed (a branch forced it
+    into some of them); for any other, every feasible unit but those of its removed pairs.
+    """
+
+    def __init__(self, candidates: Candidates, high: np.ndarray):
+        self.candidates, self.high = candidates, high
+
+    def __call__(self, choice: np.ndarray, removed: np.ndarray, forced: np.ndarray) -> np.ndarray | None:
+        pairs = self.candidates.pairs
+        match = units_of(choice, pairs)
+        overrides = {}
+        for h in np.union1d(np.unique(pairs.household[removed]), np.flatnonzero(forced)).tolist():
+            own = pairs.of(h)
+            if forced[h]:
+                row = np.zeros(self.candidates.n_units, dtype=bool)
+                row[pairs.unit[own[~removed[own]]]] = True
+            else:
+                row = self.candidates.rows(np.array([h]))[0]
+                row[pairs.unit[own[removed[own]]]] = False
+            overrides[h] = row
+        better = lexicographic_matching(AllowedRows(self.candidates, overrides), match, self.high | forced)
+        placed, placed_better = match >= 0, better >= 0
+        same = ((placed & self.high).sum(), placed.sum()) == ((placed_better & self.high).sum(), placed_better.sum())
+        return None if same else better
+
+
+def units_of(choice: np.ndarray, pairs: Pairs) -> np.ndarray:
+    """A choice (pair per household, -1 for none) as the unit per household (-1 for none)."""
+    return np.where(choice >= 0, pairs.unit[np.maximum(choice, 0)], -1) if pairs.unit.size else choice.copy()
 
 
 def _broken_clashes(choice: np.ndarray, pairs: Pairs, clashes: list[Clash]) -> list[Clash]:
@@ -395,15 +445,79 @@ def repair_by_flow(flow: FlowModel, choice: np.ndarray, clashes: list[Clash], in
     return None if _broken_clashes(choice, pairs, clashes) else choice
 
 
-def _value(choice: np.ndarray, high: np.ndarray, pairs: Pairs) -> tuple[int, int, int]:
-    placed = choice >= 0
-    return int((placed & high).sum()), int(placed.sum()), int(pairs.fit[choice[placed]].sum())
-
-
 def _raise_if_invalid(instance: Instance) -> None:
     found = validate(instance)
     if found:
         raise InstanceError(found)
+
+
+def _modelled_pairs(better: np.ndarray, candidates: Candidates) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs of a matching that the flow does not model yet: (households, units)."""
+    placed = np.flatnonzero(better >= 0)
+    new = candidates.pairs.find(placed, better[placed], candidates.n_units) < 0
+    return placed[new], better[placed[new]]
+
+
+def fill(instance: Instance, pool: UnitPool, candidates: Candidates, assignment: np.ndarray,
+         high: np.ndarray) -> np.ndarray:
+    """Place each unplaced household, high risk first, in its best free feasible unit that breaks no apart entry.
+
+    Only needed after a time limit cut a sparse solve short: a proved assignment leaves no
+    such unit (placing one more household would beat it).
+    """
+    assignment = assignment.copy()
+    taken = np.zeros(candidates.n_units, dtype=bool)
+    taken[assignment[assignment >= 0]] = True
+    partners = apart_partners(instance)
+    for i in sorted(np.flatnonzero(assignment < 0).tolist(), key=lambda i: (not high[i], i)):
+        free = candidates.row(i)
+        free = free[~taken[free]]
+        for entry, other, is_a in partners.get(i, ()):
+            if free.size and assignment[other] >= 0:
+                free = free[~blocked_by_apart(instance, pool, entry, free, int(assignment[other]), is_a)]
+        if free.size:
+            fits = fit_scaled(pool, instance.households[i], free, instance.as_of)
+            assignment[i] = free[int(np.argmax(fits))]
+            taken[assignment[i]] = True
+    return assignment
+
+
+def _search(instance: Instance, pool: UnitPool, candidates: Candidates, high: np.ndarray, settings: Settings,
+            deadline: float) -> tuple[np.ndarray, bool, bool]:
+    """(unit per household, levels 1-2 proved, level 3 proved) over the modelled pairs, adding pairs the proof needs.
+
+    With every pair modelled the flow (and branch and bound) are exact. Otherwise each
+    bound is certified over the whole feasibility (`Certifier`); where that finds a better
+    matching its pairs are modelled and the search starts again, until a search passes or
+    the time limit stops it. Without apart entries a better matching found is itself proved
+    optimal for levels 1-2, so it is the answer when time runs out.
+    """
+    n = len(instance.households)
+    while True:
+        pairs = candidates.pairs
+        flow = FlowModel(n, high, pairs)
+        clashes = build_clashes(instance, pool, pairs)
+        certify = Certifier(candidates, high) if candidates.truncated else None
+        if clashes:
+            choice, proved, fit_proved, better = branch_and_bound(flow, clashes, settings, deadline, certify)
+            answer = units_of(choice, pairs)
+        else:
+            choice, _ = flow.solve()
+            answer, proved, fit_proved = units_of(choice, pairs), True, True
+            better = certify(choice, np.zeros(pairs.household.size, bool), np.zeros(n, bool)) if certify else None
+            if better is not None and instance.apart:
+                # No modelled pair clashes, but the better matching's new pairs may: it is no answer
+                # until the wider search has checked it, and nothing is proved before then.
+                proved = fit_proved = False
+            elif better is not None:
+                answer, fit_proved = better, False  # levels 1-2 proved by the augmenting search itself
+        fit_proved = fit_proved and flow.coarse == 1 and not candidates.truncated
+        if better is None:
+            return answer, proved, fit_proved
+        wider = candidates.with_pairs(pool, instance.households, *_modelled_pairs(better, candidates), instance.as_of)
+        if wider is candidates or time.perf_counter() > deadline:
+            return answer, proved, False
+        candidates = wider
 
 
 def solve(instance: Instance, settings: Settings = Settings()) -> Solution:
@@ -415,23 +529,18 @@ def solve(instance: Instance, settings: Settings = Settings()) -> Solution:
     deadline = start + settings.time_limit
     _raise_if_invalid(instance)
     pool = UnitPool(instance.units)
-    n = len(instance.households)
     high = np.array([h.risk == "high" for h in instance.households], dtype=bool)
-    pairs = build_pairs(instance, pool)
-    flow = FlowModel(n, high, pairs)
-    clashes = build_clashes(instance, pool, pairs)
-    if clashes:
-        choice, proved, fit_proved = branch_and_bound(flow, clashes, settings, deadline)
-    else:
-        (choice, _), proved, fit_proved = flow.solve(), True, True
-    fit_proved = fit_proved and flow.coarse == 1
-    status = Status.OPTIMAL if proved else Status.TIMED_OUT
-    high_placed, placed, fit = _value(choice, high, pairs)
-    assignments = {h.id: (pool.ids[pairs.unit[choice[i]]] if choice[i] >= 0 else None)
+    candidates = candidates_.build(pool, instance.households, instance.as_of, settings.max_pairs)
+    assignment, proved, fit_proved = _search(instance, pool, candidates, high, settings, deadline)
+    if not proved and candidates.truncated:
+        assignment = fill(instance, pool, candidates, assignment, high)
+    placed = np.flatnonzero(assignment >= 0)
+    fit = int(fit_scaled_pairs(pool, instance.households, placed, assignment[placed], instance.as_of).sum())
+    assignments = {h.id: (pool.ids[assignment[i]] if assignment[i] >= 0 else None)
                    for i, h in enumerate(instance.households)}
-    unplaced = explain_unplaced(instance, pool, pairs, clashes, choice, high)
+    unplaced = explain_unplaced(instance, pool, candidates, assignment)
     return Solution(
-        assignments=assignments, status=status, optimal=proved,
-        objective=Objective(high_placed, placed, fit / SCALE), seconds=time.perf_counter() - start,
-        unplaced=unplaced, fit_optimal=proved and fit_proved,
+        assignments=assignments, status=Status.OPTIMAL if proved else Status.TIMED_OUT, optimal=proved,
+        objective=Objective(int(high[placed].sum()), int(placed.size), fit / SCALE),
+        seconds=time.perf_counter() - start, unplaced=unplaced, fit_optimal=proved and fit_proved,
     )

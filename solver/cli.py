@@ -30,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("instance")
     p.add_argument("-o", "--output")
     p.add_argument("--time-limit", type=float, default=30.0)
+    p.add_argument("--max-pairs", type=int, default=Settings.max_pairs,
+                   help="most (household, unit) pairs modelled; beyond, each household's best units "
+                        "(levels 1-2 are still proved)")
     p = sub.add_parser("suggest", help="rank the units for one household")
     p.add_argument("instance")
     p.add_argument("--household", required=True)
@@ -61,8 +64,11 @@ def _write(text: str, output: str | None) -> None:
 def _solve(args) -> int:
     if not args.time_limit > 0:
         raise _Invalid(["--time-limit: must be a number > 0"])
+    if args.max_pairs < 1:
+        raise _Invalid(["--max-pairs: must be an integer >= 1"])
     instance = _load_instance(args.instance)
-    _write(dumps(solution_to_dict(solve(instance, Settings(time_limit=args.time_limit)))), args.output)
+    settings = Settings(time_limit=args.time_limit, max_pairs=args.max_pairs)
+    _write(dumps(solution_to_dict(solve(instance, settings))), args.output)
     return 0
 
 

@@ -5,34 +5,65 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import geo
 from .domain import RULES, Instance, Unplaced
 from .reasons import summary_line
 
 if TYPE_CHECKING:  # batch imports this module; the types are only for reading
-    from .batch import Clash, Pairs
+    from .candidates import Candidates
     from .pool import UnitPool
 
 RISK_RANK = {"high": 2, "medium": 1, "standard": 0}
 
 
-def explain_unplaced(instance: Instance, pool: UnitPool, pairs: Pairs, clashes: list[Clash],
-                     choice: np.ndarray, high: np.ndarray) -> dict[str, Unplaced]:
-    """An Unplaced for every household without a unit in `choice`."""
-    occupant = {int(pairs.unit[p]): int(pairs.household[p]) for p in choice[choice >= 0].tolist()}
-    chosen = np.zeros(pairs.household.size, dtype=bool)
-    chosen[choice[choice >= 0]] = True
+def explain_unplaced(instance: Instance, pool: UnitPool, candidates: Candidates,
+                     assignment: np.ndarray) -> dict[str, Unplaced]:
+    """An Unplaced for every household without a unit in `assignment` (unit per household, -1 for none).
+
+    Reads each unplaced household's whole feasibility row, not only the pairs the flow modelled.
+    """
+    holder = np.full(len(pool), -1, dtype=np.int64)
+    placed = np.flatnonzero(assignment >= 0)
+    holder[assignment[placed]] = placed
+    partners = apart_partners(instance)
     out = {}
-    for i in np.flatnonzero(choice < 0).tolist():
+    for i in np.flatnonzero(assignment < 0).tolist():
         h = instance.households[i]
-        own = pairs.of(i)
+        own = candidates.row(i)
         if not own.size:
             out[h.id] = _no_unit_fits(pool, h)
             continue
-        free = [p for p in own.tolist() if int(pairs.unit[p]) not in occupant]
-        blockers = _blockers(instance, pairs, clashes, chosen, free)
-        out[h.id] = (_apart(instance, pairs, free, blockers) if blockers
-                     else _taken(instance, h, [occupant[int(pairs.unit[p])] for p in own.tolist()]))
+        free = own[holder[own] < 0]
+        blockers = {}
+        for entry, other, is_a in partners.get(i, ()):
+            if free.size and assignment[other] >= 0:
+                n = int(blocked_by_apart(instance, pool, entry, free, int(assignment[other]), is_a).sum())
+                if n:
+                    blockers[entry] = n
+        out[h.id] = (_apart(instance, int(free.size), blockers) if blockers
+                     else _taken(instance, h, holder[own[holder[own] >= 0]].tolist()))
     return out
+
+
+def apart_partners(instance: Instance) -> dict[int, list[tuple[int, int, bool]]]:
+    """Household index -> (apart entry index, the other household's index, whether it is the entry's `a`)."""
+    index = {h.id: i for i, h in enumerate(instance.households)}
+    out: dict[int, list[tuple[int, int, bool]]] = {}
+    for e, entry in enumerate(instance.apart):
+        a, b = index[entry.a], index[entry.b]
+        out.setdefault(a, []).append((e, b, True))
+        out.setdefault(b, []).append((e, a, False))
+    return out
+
+
+def blocked_by_apart(instance: Instance, pool: UnitPool, entry: int, units: np.ndarray, other_unit: int,
+                     is_a: bool) -> np.ndarray:
+    """Boolean over `units`: taking one breaks apart entry `entry` while the other side holds `other_unit`."""
+    km = instance.apart[entry].km
+    here, there = units, np.array([other_unit])
+    if is_a:
+        return geo.same_site_or_near(pool.site[here], pool.points[here], pool.site[there], pool.points[there], km)[:, 0]
+    return geo.same_site_or_near(pool.site[there], pool.points[there], pool.site[here], pool.points[here], km)[0]
 
 
 def _no_unit_fits(pool: UnitPool, h) -> Unplaced:
@@ -43,29 +74,15 @@ def _no_unit_fits(pool: UnitPool, h) -> Unplaced:
                     dict(ranked))
 
 
-def _blockers(instance: Instance, pairs: Pairs, clashes: list[Clash], chosen: np.ndarray,
-              free: list[int]) -> dict[int, int]:
-    """Apart entry index -> how many of the household's free fitting units it blocks."""
-    free_set = set(free)
-    blocked: dict[int, set[int]] = {}
-    for c in clashes:
-        if c.pa in free_set and chosen[c.pbs].any():
-            blocked.setdefault(c.entry, set()).add(c.pa)
-        elif chosen[c.pa]:
-            for p in free_set.intersection(c.pbs.tolist()):
-                blocked.setdefault(c.entry, set()).add(p)
-    return {e: len(ps) for e, ps in blocked.items()}
-
-
-def _apart(instance: Instance, pairs: Pairs, free: list[int], blockers: dict[int, int]) -> Unplaced:
+def _apart(instance: Instance, free: int, blockers: dict[int, int]) -> Unplaced:
     parts = []
     for e, n in sorted(blockers.items()):
         entry = instance.apart[e]
         km = f"at least {entry.km:g} km apart and on different sites" if entry.km > 0 else "on different sites"
         parts.append(f"apart entry {e} ({entry.a}/{entry.b}, {km}) blocks {n} free fitting unit"
                      f"{'' if n == 1 else 's'}")
-    return Unplaced("apart", f"{len(free)} fitting unit{'' if len(free) == 1 else 's'} free, but " + "; ".join(parts),
-                    {"free": len(free)})
+    return Unplaced("apart", f"{free} fitting unit{'' if free == 1 else 's'} free, but " + "; ".join(parts),
+                    {"free": free})
 
 
 def _taken(instance: Instance, h, occupants: list[int]) -> Unplaced:

@@ -62,10 +62,11 @@ def fit_scaled_pairs(pool: UnitPool, households, household: np.ndarray, unit: np
         places = [h.prefer[k] if len(h.prefer) > k else None for h in households]
         lat = np.array([p.lat if p else 0.0 for p in places])
         lon = np.array([p.lon if p else 0.0 for p in places])
-        km = np.array([p.km if p else 1.0 for p in places])[household[sel]]
-        weight = np.array([p.weight if p else 0.0 for p in places])[household[sel]]
-        there = geo.Points(lat, lon)[household[sel]]
-        d = geo.sphere_km(pool.points[unit[sel]].chord2(there))
+        hs, us = household[sel], unit[sel]
+        km = np.array([p.km if p else 1.0 for p in places])[hs]
+        weight = np.array([p.weight if p else 0.0 for p in places])[hs]
+        # Points.chord2 of the units to the places, gathering only the unit vectors it reads.
+        d = geo.sphere_km(sum((a[us] - b[hs]) ** 2 for a, b in zip(pool.points.xyz, geo.Points(lat, lon).xyz)))
         with np.errstate(divide="ignore", invalid="ignore"):  # km <= 0 is taken by the next line
             positive = np.where(d <= km, weight * (1 - d / (2 * km)), 0.0)
         unit_part[sel] += np.where(km <= 0, np.where(d <= 0, weight, 0.0), positive)

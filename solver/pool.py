@@ -119,18 +119,19 @@ class UnitPool:
             idx = idx[~broken]
         return idx
 
-    def feasible_matrix(self, households: Sequence[Household]) -> np.ndarray:
+    def feasible_matrix(self, households: Sequence[Household],
+                        masks: dict[tuple, np.ndarray] | None = None) -> np.ndarray:
         """Boolean matrix (households x units): rules 1-8, the batch's filter, vectorised per rule family.
 
         Gives exactly what `feasible` gives row by row. Rules 1-6 depend on a few fields only,
         so households with the same signature share one mask over the units. Rule 7 is decided
         for every avoid place of every household at once (the sphere over whole arrays, the
         ellipsoid tiers only near each threshold and only for pairs rules 1-6 let through),
-        rule 8 per area over the survivors.
+        rule 8 per area over the survivors. `masks` caches rules 1-6 by signature across calls.
         """
         n_units = len(self.units)
         out = np.zeros((len(households), n_units), dtype=bool)
-        masks: dict[tuple, np.ndarray] = {}
+        masks = {} if masks is None else masks
         for i, h in enumerate(households):
             key = _signature(h)
             if key not in masks:

@@ -90,3 +90,21 @@ def test_bad_arguments_exit_2(args, message, instance_file):
 
 def test_unknown_command_exit_2():
     assert run("frobnicate").returncode == 2
+
+
+def test_solve_with_few_pairs_is_still_proved(instance_file, tmp_path):
+    full, sparse = tmp_path / "full.json", tmp_path / "sparse.json"
+    assert run("solve", str(instance_file), "-o", str(full)).returncode == 0
+    result = run("solve", str(instance_file), "-o", str(sparse), "--max-pairs", "1")
+    assert result.returncode == 0, result.stderr
+    full, sparse = json.loads(full.read_text()), json.loads(sparse.read_text())
+    assert sparse["optimal"] is True
+    levels = [{k: s["objective"][k] for k in ("high_risk_placed", "placed")} for s in (full, sparse)]
+    assert levels[0] == levels[1]
+
+
+def test_max_pairs_must_be_positive(instance_file, tmp_path):
+    out = tmp_path / "solution.json"
+    result = run("solve", str(instance_file), "-o", str(out), "--max-pairs", "0")
+    assert result.returncode == 2 and result.stderr.strip() == "--max-pairs: must be an integer >= 1"
+    assert not out.exists()
