@@ -246,3 +246,49 @@ def test_access_clause_scopes_the_case_list(db, worker, officer, make_household)
     _send(db, worker, sent)
     seen = db.session.scalars(select(Household.id).where(access.household_scope(officer))).all()
     assert seen == [sent.id]
+
+
+def test_the_queue_page_lists_what_the_queue_holds(db, worker, officer, make_household, make_user):
+    first, second = _send(db, worker, make_household()), _send(db, worker, make_household(), "housing_transfer")
+    answered = _send(db, worker, make_household())
+    ho.answer(db.session, actor(officer), answered.id, "refused", TODAY, "no duty", today=TODAY)
+    later = TODAY + timedelta(days=3)
+    for state in (H.REQUESTED, None):
+        requests = ho.queue(db.session, actor(officer), state)
+        lines = ho.queue_lines(db.session, actor(officer), state, today=later)
+        assert [line.id for line in lines] == [r.id for r in requests]
+        assert [line.reference for line in lines] == [r.household.reference for r in requests]
+        assert [line.days for line in lines] == [ho.days_waiting(r, later) for r in requests]
+    assert [(line.id, line.days) for line in lines] == [(first.id, 3), (second.id, 3), (answered.id, 0)]
+    with pytest.raises(NotFound):
+        ho.queue_lines(db.session, actor(make_user("provider")), H.REQUESTED)
+
+
+def test_the_queue_api_runs_as_many_statements_for_three_requests_as_for_one(client, db, worker, officer,
+                                                                              make_household, token_for):
+    from sqlalchemy import event
+
+    headers = token_for(officer)
+
+    def decided_request():
+        request = _send(db, worker, make_household())
+        ho.answer(db.session, actor(officer), request.id, "confirmed", TODAY, None, today=TODAY)
+        ho.record_decision(db.session, actor(officer), request.id, "transfer_approved", TODAY, today=TODAY)
+        db.session.commit()
+
+    def statements() -> tuple[int, int]:
+        client.get("/api/v1/housing-options/requests", headers=headers)  # warm: the token's first use writes
+        seen = []
+        count = lambda *args: seen.append(args[2])  # noqa: E731 -- the statement
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            answer = client.get("/api/v1/housing-options/requests?state=all", headers=headers)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert answer.status_code == 200
+        return len(seen), len(answer.get_json())
+
+    decided_request()
+    one = statements()
+    decided_request(), decided_request()
+    assert statements() == (one[0], 3) and one[1] == 1

@@ -315,6 +315,27 @@ def test_provider_user_sees_only_its_own_units(db, add_site, add_unit, make_prov
     assert [u.id for u in board.units.items] == [own.id]
 
 
+def test_units_list_is_by_provider_site_and_name_and_follows_renames(db, add_site, add_unit, make_provider):
+    beta, alpha = make_provider(name="Beta Homes"), make_provider(name="Alpha Homes")
+    beta_site, alpha_site = add_site(beta, name="A Site"), add_site(alpha, name="Z Site")
+    units = [add_unit(alpha_site, name="Room 1"), add_unit(alpha_site, name="Room 2"), add_unit(beta_site)]
+    retired = add_unit(beta_site)
+    inventory.retire_unit(db.session, SYSTEM, retired)
+    db.session.commit()
+
+    def ids(**options):
+        page = inventory.list_units(db.session, SYSTEM, **options)
+        return [u.id for u in page.items], page.total
+
+    assert ids() == ([u.id for u in units], 3)
+    assert ids(page=2, per_page=2) == ([units[2].id], 3)
+    assert ids(include_retired=True)[1] == 4
+    assert ids(provider_id=beta.id) == ([units[2].id], 1)
+    inventory.update_provider(db.session, SYSTEM, alpha, {"name": "Zeta Homes"})
+    db.session.commit()
+    assert ids() == ([units[2].id, units[0].id, units[1].id], 3)
+
+
 @pytest.mark.parametrize("bad_id", [0, -1, 2**31, 2**63, True])
 def test_impossible_ids_are_not_found(db, bad_id):
     with pytest.raises(NotFound):
@@ -378,7 +399,47 @@ def test_board_loads_sites_in_the_same_query(db, add_site, add_unit, app):
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
     assert len(names) == 3
-    assert len(statements) == 3  # count, page, counts by type: none per unit
+    assert len(statements) == 2  # counts by type (and so the total), the page: none per unit
+
+
+def test_board_orders_by_area_and_site_and_pages_across_free_now_and_soon(db, add_site, add_unit):
+    nottingham = add_site(name="Beech House", postcode="NG1 1AA", lat=52.95, lon=-1.15)
+    leicester_b, leicester_a = add_site(name="B Site"), add_site(name="A Site")
+    expected = [add_unit(leicester_a, name="Room 2"), add_unit(leicester_b, name="Room 1"),
+                add_unit(nottingham, name="Room 1")]
+    expected += [add_unit(leicester_b, status="void", frees_on=TODAY + timedelta(days=1)),
+                 add_unit(nottingham, status="occupied", frees_on=TODAY + timedelta(days=1)),
+                 add_unit(leicester_a, status="out_of_use", frees_on=TODAY + timedelta(days=3))]
+    expected.insert(0, add_unit(leicester_a, name="Room 1"))
+    db.session.commit()
+
+    def page(number: int) -> list[int]:
+        board = inventory.vacancy_board(db.session, SYSTEM, inventory.BoardFilters(), page=number, per_page=3,
+                                        today=TODAY)
+        assert board.units.total == 7 and board.units.pages == 3
+        return [u.id for u in board.units.items]
+
+    # Page 2 holds the last unit free now and the first two freeing soon.
+    assert page(1) + page(2) + page(3) == [u.id for u in expected]
+    assert page(4) == []
+
+
+def test_renaming_a_site_or_changing_its_area_moves_its_units_on_the_board(db, add_site, add_unit):
+    first, second = add_site(name="A Site"), add_site(name="B Site")
+    moved, stays = add_unit(first), add_unit(second)
+    inventory.update_site(db.session, SYSTEM, first, inventory.SiteInput(name="C Site"))
+    db.session.commit()
+
+    def ids(**filters):
+        board = inventory.vacancy_board(db.session, SYSTEM, inventory.BoardFilters(**filters), today=TODAY)
+        return [u.id for u in board.units.items]
+
+    assert ids() == [stays.id, moved.id]
+    inventory.update_site(db.session, SYSTEM, first, inventory.SiteInput(area="Blaby"))
+    db.session.commit()
+    assert ids() == [moved.id, stays.id]
+    assert ids(area="Blaby") == [moved.id]
+    assert (moved.site_area, moved.site_name) == ("Blaby", "C Site")
 
 
 # CSV import and export ----------------------------------------------------------------------
@@ -533,6 +594,19 @@ def test_map_draws_areas_and_dots_and_is_audited(db, add_site, add_unit, make_us
     assert len(events) == 1 and events[0].action == AuditAction.VIEW_ADDRESS and events[0].user_id == worker.id
     with pytest.raises(NotFound):
         maps.vacancy_map(db.session, actor(make_user("manager")), inventory.BoardFilters(), today=TODAY)
+
+
+def test_map_draws_only_the_sites_of_the_page_asked_for(db, add_site, add_unit, make_user, monkeypatch):
+    first, second, third = add_site(name="A Site"), add_site(name="B Site"), add_site(name="C Site")
+    for site in (first, second, third):
+        add_unit(site)
+    opened = []
+    monkeypatch.setattr(maps.crypto, "unseal", lambda sealed: opened.append(sealed) or {"lat": 52.6, "lon": -1.1})
+    worker = actor(make_user("housing_worker"))
+    svg = maps.vacancy_map(db.session, worker, inventory.BoardFilters(), page=2, per_page=2, today=TODAY)
+    assert svg.count("<circle") == 1 and "C Site (Leicester): 1 available" in svg and "A Site" not in svg
+    assert "page 2 of 2" in svg
+    assert len(opened) == 1  # one site's point opened, not every free unit's
 
 
 def test_projection_is_british_national_grid():

@@ -82,6 +82,9 @@ def test_timeliness_by_unit_type_and_the_over_target_list(db, worker, make_house
     assert UnitType.MOVE_ON not in rows
     late = move_on.over_target(db.session, TODAY)
     assert [(s.plan.id, s.days, s.days_over) for s in late] == [(c.id, 50, 19), (d.id, 19, 10)]
+    assert move_on.over_target_count(db.session, TODAY) == 2
+    assert move_on.over_target_count(db.session, date(2026, 11, 10)) == 1  # on its target day: not over
+    assert [s.plan.id for s in move_on.over_target(db.session, date(2026, 11, 10))] == [c.id]
     in_q1 = {r.unit_type: r for r in move_on.timeliness_by_unit_type(db.session, TODAY, start=date(2026, 1, 1),
                                                                      end=date(2026, 3, 31))}
     assert in_q1[UnitType.REFUGE].moved_on == 1

@@ -201,7 +201,7 @@ def test_missed_reviews_surface_until_done(db, worker, make_household, make_user
     install = _walk_to(db, worker, _new(db, worker, make_household()), S.FIRE_SAFETY_CHECKED, on=date(2026, 1, 10))
     assert sanctuary.missed_reviews_count(db.session, date(2026, 4, 10)) == 0  # due that day: not yet missed
     due = sanctuary.reviews_due(db.session, date(2026, 4, 11))
-    assert [(d.review.stage.value, d.days_overdue) for d in due] == [("3m", 1)]
+    assert [(d.stage.value, d.days_overdue) for d in due] == [("3m", 1)]
     assert sanctuary.missed_reviews_count(db.session, date(2026, 7, 11)) == 2
     sanctuary.advance(db.session, actor(worker), install.id, "reviewed_3m", {"on": date(2026, 4, 20)},
                       today=TODAY)
@@ -282,3 +282,21 @@ def test_the_pages_and_the_dashboard_work_list(client, db, worker, make_househol
     refused = post_form(client, f"/sanctuary/{install.id}/step", {"to": "reviewed_6m", "on": "2026-02-01"},
                         page=f"/sanctuary/{install.id}", follow=True).get_data(as_text=True)
     assert "cannot become &#39;Reviewed at 6 months&#39;" in refused
+
+
+def test_the_work_list_shows_the_first_of_each_list_and_says_how_many(client, db, worker, make_household, login,
+                                                                      monkeypatch):
+    first, second = (_new(db, worker, make_household()) for _ in range(2))
+    installed = _walk_to(db, worker, _new(db, worker, make_household()), S.FIRE_SAFETY_CHECKED, on=date(2026, 1, 10))
+    work = sanctuary.work_list(db.session, actor(worker), TODAY, length=1)
+    assert [i.id for i in work.in_progress] == [first.id] and work.in_progress_total == 2
+    assert [(r.install_id, r.stage.value) for r in work.reviews] == [(installed.id, "3m")] and work.reviews_total == 2
+    everything = sanctuary.work_list(db.session, actor(worker), TODAY, length=None)
+    assert [i.id for i in everything.in_progress] == [first.id, second.id] and len(everything.reviews) == 2
+    monkeypatch.setattr(sanctuary, "WORK_LIST_LENGTH", 1)
+    login(worker)
+    page = client.get("/sanctuary/").get_data(as_text=True)
+    assert "The first 1 of 2 installs" in page and "The first 1 of 2 reviews" in page
+    assert f"/sanctuary/{first.id}\"" in page and f"/sanctuary/{second.id}\"" not in page
+    shown = client.get("/sanctuary/?show=all").get_data(as_text=True)
+    assert f"/sanctuary/{second.id}\"" in shown and "The first" not in shown

@@ -56,6 +56,15 @@ class Household(Base):
     __table_args__ = (
         CheckConstraint("dash_score IS NULL OR (dash_score >= 0 AND dash_score <= 24)", name="dash_score_range"),
         Index("ix_households_status_risk", "status", "risk"),
+        # Counts over the open cases by worker and risk (the dashboard's "my open cases", the work lists'
+        # caseload and high-risk counts) read this index alone, never the rows with their sealed columns.
+        Index("ix_households_status_worker_risk", "status", "worker_id", "risk"),
+        # The case list of open cases, or of a worker's cases, newest first, reads a page of one of these
+        # (not every open case, or every case, sorted or filtered).
+        Index("ix_households_status_opened", "status", "opened_at", "id"),
+        Index("ix_households_worker_opened", "worker_id", "opened_at", "id"),
+        # The work lists' "waiting longest" walk the open cases in this order and stop at the tenth.
+        Index("ix_households_status_waiting", "status", "waiting_since", "opened_at", "id"),
         Index("ix_households_opened_at", "opened_at"),  # the quarterly return: cases opened and closed
         Index("ix_households_closed_at", "closed_at"),
         # One open case per reference: a second referral joins it (services/referrals.py), and two
@@ -71,7 +80,7 @@ class Household(Base):
     closed_at: Mapped[datetime | None]
     close_reason: Mapped[CloseReason | None] = mapped_column(coded(CloseReason))
     reopened_at: Mapped[datetime | None]  # the last reopen; the whole history is in CaseStatusChange
-    worker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # indexed with opened_at, below
 
     dash_score: Mapped[int | None]
     marac: Mapped[bool] = mapped_column(default=False)

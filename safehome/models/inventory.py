@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from safehome.codes import UnitStatus, UnitType
@@ -37,7 +37,12 @@ class Site(Base):
 
     __tablename__ = "sites"
     # Found by name within a provider (forms, CSV import), so a name names one site.
-    __table_args__ = (UniqueConstraint("provider_id", "name", name="uq_sites_provider_name"),)
+    __table_args__ = (
+        UniqueConstraint("provider_id", "name", name="uq_sites_provider_name"),
+        # The vacancy board's choice of areas, read from this index alone.
+        Index("ix_sites_live_area", "area",
+              sqlite_where=text("retired_at IS NULL"), postgresql_where=text("retired_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
@@ -58,8 +63,27 @@ class Site(Base):
         return f"<Site {self.id}>"
 
 
+def _from_site(column):
+    """A column default: ``column`` of the unit's site (or its provider), read when a unit is inserted without it."""
+    sites, providers = Site.__table__, Provider.__table__
+
+    def default(context):
+        site_id = context.get_current_parameters()["site_id"]
+        return context.connection.scalar(select(column).select_from(sites.join(providers))
+                                         .where(sites.c.id == site_id))
+    return default
+
+
 class Unit(Base):
-    """A place that takes one household: a refuge room, a flat, a bedsit."""
+    """A place that takes one household: a refuge room, a flat, a bedsit.
+
+    ``site_area``, ``site_name`` and ``provider_name`` copy the site's area and name
+    and its provider's name, so that one index serves the vacancy board's order
+    (area, then site) and another the units list's (provider, site), and a page
+    reads only its rows. They are filled on insert (``_from_site``) and kept true
+    by ``services.inventory.update_site`` and ``update_provider``, the only places
+    those names change.
+    """
 
     __tablename__ = "units"
     __table_args__ = (
@@ -70,9 +94,23 @@ class Unit(Base):
         UniqueConstraint("site_id", "name", name="uq_units_site_name"),
         Index("ix_units_status_type", "status", "type"),
         # The vacancy board reads live units by status and the day they free: a partial index
-        # keeps retired units (which only grow) out of its way.
-        Index("ix_units_live_status_frees", "status", "frees_on",
+        # keeps retired units (which only grow) out of its way. With it and the next one the board's
+        # counts by type and the units list's total are read from an index alone: type and site_id
+        # for the counts and the provider's scope, retired_at because SQLite reads it from the
+        # index's columns, not from its partial WHERE.
+        Index("ix_units_live_status_frees", "status", "frees_on", "type", "site_id", "retired_at",
               sqlite_where=text("retired_at IS NULL"), postgresql_where=text("retired_at IS NULL")),
+        Index("ix_units_live_status_type", "status", "type", "site_id", "retired_at",
+              sqlite_where=text("retired_at IS NULL"), postgresql_where=text("retired_at IS NULL")),
+        # The board's two orders, so a page reads only its own rows: free now by area, site and
+        # unit name; freeing soon by day, then the same. (site_id, name) is unique, so no id is needed.
+        Index("ix_units_board_now", "status", "site_area", "site_name", "site_id", "name",
+              sqlite_where=text("retired_at IS NULL"), postgresql_where=text("retired_at IS NULL")),
+        Index("ix_units_list", "provider_name", "site_name", "site_id", "name",
+              sqlite_where=text("retired_at IS NULL"), postgresql_where=text("retired_at IS NULL")),
+        Index("ix_units_board_soon", "frees_on", "site_area", "site_name", "site_id", "name",
+              sqlite_where=text("retired_at IS NULL AND frees_on IS NOT NULL"),
+              postgresql_where=text("retired_at IS NULL AND frees_on IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -89,6 +127,9 @@ class Unit(Base):
     weekly_cost: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal("0"))
     status: Mapped[UnitStatus] = mapped_column(coded(UnitStatus), default=UnitStatus.AVAILABLE)
     frees_on: Mapped[date | None]
+    site_area: Mapped[str | None] = mapped_column(String(80), default=_from_site(Site.__table__.c.area))
+    site_name: Mapped[str | None] = mapped_column(String(120), default=_from_site(Site.__table__.c.name))
+    provider_name: Mapped[str | None] = mapped_column(String(120), default=_from_site(Provider.__table__.c.name))
     retired_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -11,7 +11,8 @@ counted in London calendar days (``timeliness.days_between``).
 """
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -99,18 +100,50 @@ def view_request(session: Session, actor: Actor, request_id: int) -> HousingOpti
     return request
 
 
-def queue(session: Session, actor: Actor, state: HousingOptionsState | None = H.REQUESTED) -> list[HousingOptionsRequest]:
-    """The Housing Options queue: requests in ``state`` (None: all), oldest first. The look is audited."""
+def _queue(session: Session, actor: Actor, state: HousingOptionsState | None, query) -> list:
+    """Run ``query`` (oldest first) as the queue of requests in ``state`` (None: all); the look is audited."""
     if not _may_read(actor):
         raise NotFound("No such queue.")
-    query = select(HousingOptionsRequest).order_by(HousingOptionsRequest.requested_at, HousingOptionsRequest.id).options(
-        selectinload(HousingOptionsRequest.household))  # the queue shows each case's reference
+    query = query.order_by(HousingOptionsRequest.requested_at, HousingOptionsRequest.id)
     if state is not None:
         query = query.where(HousingOptionsRequest.state == state)
-    requests = list(session.scalars(query))
+    rows = list(session.execute(query))
     audit.record(session, actor, AuditAction.VIEW_CASE, "housing_options_queue", None,
-                 f"state={state.value if state else 'all'} n={len(requests)}")
-    return requests
+                 f"state={state.value if state else 'all'} n={len(rows)}")
+    return rows
+
+
+def queue(session: Session, actor: Actor, state: HousingOptionsState | None = H.REQUESTED) -> list[HousingOptionsRequest]:
+    """The Housing Options queue: requests in ``state`` (None: all), oldest first. The look is audited."""
+    # The API shows each case's reference and each request's decisions: one statement each, not one a request.
+    query = select(HousingOptionsRequest).options(selectinload(HousingOptionsRequest.household),
+                                                  selectinload(HousingOptionsRequest.decisions))
+    return [request for (request,) in _queue(session, actor, state, query)]
+
+
+@dataclass(frozen=True)
+class QueueLine:
+    """A request as the queue page lists it: only what the page shows (hundreds of rows load no records)."""
+
+    id: int
+    reference: str  # the case's
+    kind: HousingOptionsKind
+    other_detail: str | None
+    requested_at: datetime
+    state: HousingOptionsState
+    answered_on: date | None
+    days: int  # London calendar days waited so far (or waited, once answered)
+
+
+def queue_lines(session: Session, actor: Actor, state: HousingOptionsState | None = H.REQUESTED,
+                today: date | None = None) -> list[QueueLine]:
+    """The Housing Options queue for the page, as ``queue`` (the same requests, order and audit)."""
+    today = today or today_uk()
+    r = HousingOptionsRequest
+    query = select(r.id, Household.reference, r.kind, r.other_detail, r.requested_at, r.state, r.answered_on)
+    query = query.join(r.household)
+    return [QueueLine(*row, days=days_waiting(row, today))
+            for row in _queue(session, actor, state, query)]
 
 
 def requests_for_household(session: Session, household_id: int) -> list[HousingOptionsRequest]:

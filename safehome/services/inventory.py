@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import Text, and_, case, cast, func, insert, or_, select, update
+from sqlalchemy import Text, cast, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.orm import Session, contains_eager
 
 from safehome import crypto
@@ -35,7 +35,7 @@ from safehome.models import Provider, Site, Unit, UnitStatusChange
 from safehome.models.base import utcnow
 from safehome.permissions import Permission, can
 from safehome.services import Actor, access, audit, geography
-from safehome.services.paging import Page, paginate
+from safehome.services.paging import Page
 from safehome.services.timeliness import today_uk
 
 MAX_ID = access.MAX_ID
@@ -322,22 +322,42 @@ def list_sites(session: Session, actor: Actor, *, provider_id: int | None = None
     return list(session.scalars(query))
 
 
+# Provider, site and unit name. Across providers the copies of the names on the unit serve it from one index
+# (ix_units_list); within one provider the unique (provider, site name) and (site, unit name) indexes do.
+# A site's name is unique within its provider and (site_id, name) is unique, so both orders are the same.
+_LIST_ORDER = (Unit.provider_name, Unit.site_name, Unit.site_id, Unit.name)
+_ONE_PROVIDER_ORDER = (Site.name, Unit.name)
+
+
 def list_units(session: Session, actor: Actor, *, provider_id: int | None = None, site_id: int | None = None,
                status: str | None = None, unit_type: str | None = None, include_retired: bool = False,
                page: int = 1, per_page: int = 50) -> Page:
-    """The units the actor may see, by provider, site and name, a page at a time."""
-    query = access.scope_sites(_units_with_sites(), actor.user).order_by(Provider.name, Site.name, Unit.name, Unit.id)
-    if provider_id is not None:
-        query = query.where(Site.provider_id == provider_id)
+    """The units the actor may see, by provider, site and name, a page at a time.
+
+    The order is an index's (see ``_LIST_ORDER``), so a page reads only its
+    rows; the total is counted on units alone, or from one provider's sites.
+    """
+    criteria = []
     if site_id is not None:
-        query = query.where(Unit.site_id == site_id)
+        criteria.append(Unit.site_id == site_id)
     if status:
-        query = query.where(Unit.status == UnitStatus(status))
+        criteria.append(Unit.status == UnitStatus(status))
     if unit_type:
-        query = query.where(Unit.type == UnitType(unit_type))
+        criteria.append(Unit.type == UnitType(unit_type))
     if not include_retired:
-        query = query.where(Unit.retired_at.is_(None))
-    return paginate(session, query, page, per_page)
+        criteria.append(Unit.retired_at.is_(None))
+    one_provider = provider_id is not None or access.provider_scope(actor.user) is not None
+    counted = select(func.count(Unit.id))
+    query = access.scope_sites(_units_with_sites(), actor.user).where(*criteria)
+    if one_provider:
+        counted = access.scope_sites(counted.join(Unit.site), actor.user)
+        if provider_id is not None:
+            counted = counted.where(Site.provider_id == provider_id)
+            query = query.where(Site.provider_id == provider_id)
+    total = session.scalar(counted.where(*criteria)) or 0
+    query = query.order_by(*(_ONE_PROVIDER_ORDER if one_provider else _LIST_ORDER))
+    items = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    return Page(items, total, page, per_page)
 
 
 # Providers ---------------------------------------------------------------------
@@ -378,7 +398,13 @@ def update_provider(session: Session, actor: Actor, provider: Provider, data: di
     clean, problems = _provider_problems(session, data, partial=True, provider_id=provider.id)
     if problems:
         raise ValidationError("The provider was not saved.", problems)
-    return _apply(session, actor, provider, "provider", clean)
+    _apply(session, actor, provider, "provider", clean)
+    if "name" in clean:
+        # The units keep a copy for the units list's order (see models.inventory.Unit).
+        site_ids = select(Site.id).where(Site.provider_id == provider.id).scalar_subquery()
+        session.execute(update(Unit).where(Unit.site_id.in_(site_ids)).values(provider_name=provider.name)
+                        .execution_options(synchronize_session="fetch"))
+    return provider
 
 
 def _apply(session: Session, actor: Actor, record, record_type: str, clean: dict):
@@ -489,7 +515,12 @@ def update_site(session: Session, actor: Actor, site: Site, data: SiteInput, *, 
                                      geocoder=geocoder, current_address=current)
     if problems:
         raise ValidationError("The site was not saved.", problems)
-    return _apply(session, actor, site, "site", clean)
+    _apply(session, actor, site, "site", clean)
+    if "area" in clean or "name" in clean:
+        # The units keep a copy for the vacancy board's order (see models.inventory.Unit).
+        session.execute(update(Unit).where(Unit.site_id == site.id).values(site_area=site.area, site_name=site.name)
+                        .execution_options(synchronize_session="fetch"))
+    return site
 
 
 def retire_site(session: Session, actor: Actor, site: Site) -> Site:
@@ -739,16 +770,18 @@ def _json_list_has(column, code: str):
     return cast(column, Text).like(f'%"{code}"%')
 
 
-def _board_criteria(filters: BoardFilters, today: date, *, with_types: bool = True) -> list:
-    """The conditions on ``Unit`` and ``Site`` for these filters."""
-    soon_until = today + timedelta(days=filters.within_days)
-    criteria = [Unit.retired_at.is_(None), Site.retired_at.is_(None),
-                or_(Unit.status == UnitStatus.AVAILABLE,
-                    and_(Unit.status.in_(SOON_STATUSES), Unit.frees_on.is_not(None), Unit.frees_on <= soon_until))]
+def _board_criteria(filters: BoardFilters, *, with_types: bool = True) -> list:
+    """The conditions on ``Unit`` for these filters, but for the status and day (see ``_board_groups``).
+
+    A live unit is always on a live site (retiring a site or provider retires its
+    units first), so the site is not read to leave retired ones out; the area is
+    the site's, kept on the unit.
+    """
+    criteria = [Unit.retired_at.is_(None)]
     if with_types and filters.types:
         criteria.append(Unit.type.in_([UnitType(t) for t in filters.types]))
     if filters.area:
-        criteria.append(Site.area == filters.area)
+        criteria.append(Unit.site_area == filters.area)
     if filters.lead_gender:
         criteria.append(_json_list_has(Unit.lead_genders, Gender(filters.lead_gender).value))
     if filters.boys_up_to is not None:
@@ -760,28 +793,62 @@ def _board_criteria(filters: BoardFilters, today: date, *, with_types: bool = Tr
     return criteria
 
 
-def board_query(actor: Actor, filters: BoardFilters, today: date):
-    """The select of units on the board for these filters (sites and providers loaded with them, scoped)."""
-    return access.scope_sites(_units_with_sites(), actor.user).where(*_board_criteria(filters, today))
+def _board_groups(filters: BoardFilters, today: date) -> tuple[list, list]:
+    """The board's two groups, in the order it shows them: free now, and freeing soon (with a day)."""
+    soon_until = today + timedelta(days=filters.within_days)
+    return ([Unit.status == UnitStatus.AVAILABLE],
+            [Unit.status.in_(SOON_STATUSES), Unit.frees_on.is_not(None), Unit.frees_on <= soon_until])
+
+
+# Each group's order is an index's (ix_units_board_now, ix_units_board_soon), so a page reads its rows alone.
+# (site_id, name) is unique: no id is needed to make the order total.
+_NOW_ORDER = (Unit.site_area, Unit.site_name, Unit.site_id, Unit.name)
+_SOON_ORDER = (Unit.frees_on, *_NOW_ORDER)
+
+
+def _scoped_units(query, actor: Actor):
+    """``query`` on units alone, limited to the sites the actor may see.
+
+    A provider user's sites are a list the database makes once, so counts still
+    read units from an index alone (site_id is in it) rather than each unit's site.
+    """
+    if access.provider_scope(actor.user) is None:
+        return query
+    return query.where(Unit.site_id.in_(access.scope_sites(select(Site.id), actor.user).scalar_subquery()))
 
 
 def vacancy_board(session: Session, actor: Actor, filters: BoardFilters, *, page: int = 1, per_page: int = 50,
                   today: date | None = None) -> Board:
     """What is free now (available) and soon (frees within ``within_days``), filtered, with counts by type.
 
-    Free now first, then by the day they free. Counts by type ignore the type
-    filter, so they say what choosing another type would show. Sites and
-    providers load with the units in one query; nothing here opens a location.
+    Free now first (by area, site and unit name), then by the day they free.
+    Counts by type ignore the type filter, so they say what choosing another
+    type would show. One statement counts both groups by type (from an index);
+    the page then reads only its own rows, in its group's index order (a second
+    statement only for the page where free now ends and soon begins). Sites and
+    providers load with the units; nothing here opens a location.
     """
     today = today or today_uk()
-    query = board_query(actor, filters, today).order_by(
-        case((Unit.status == UnitStatus.AVAILABLE, 0), else_=1), Unit.frees_on, Site.area, Site.name, Unit.name,
-        Unit.id)
-    units = paginate(session, query, page, per_page)
-    counted = access.scope_sites(select(Unit.type, func.count()).join(Unit.site), actor.user).where(
-        *_board_criteria(filters, today, with_types=False)).group_by(Unit.type)
-    counts = {unit_type.value: n for unit_type, n in session.execute(counted)}
-    return Board(units, {t: counts.get(t, 0) for t in UnitType.codes()}, today,
+    now, soon = _board_groups(filters, today)
+    criteria = _board_criteria(filters, with_types=False)
+    counted = [_scoped_units(select(Unit.type, literal(group), func.count()), actor)
+               .where(*criteria, *conditions).group_by(Unit.type)
+               for group, conditions in ((0, now), (1, soon))]
+    counts: dict[str, int] = dict.fromkeys(UnitType.codes(), 0)
+    shown = [0, 0]  # units in each group that the type filter keeps
+    for unit_type, group, n in session.execute(union_all(*counted)):
+        counts[unit_type.value] += n
+        if not filters.types or unit_type.value in filters.types:
+            shown[group] += n
+    items: list[Unit] = []
+    offset = (page - 1) * per_page
+    rows = access.scope_sites(_units_with_sites(), actor.user).where(*_board_criteria(filters))
+    for conditions, order, in_group in ((now, _NOW_ORDER, shown[0]), (soon, _SOON_ORDER, shown[1])):
+        if offset < in_group and len(items) < per_page:
+            items += session.scalars(rows.where(*conditions).order_by(*order)
+                                     .limit(per_page - len(items)).offset(offset))
+        offset = max(0, offset - in_group)
+    return Board(Page(items, sum(shown), page, per_page), counts, today,
                  today + timedelta(days=filters.within_days))
 
 
@@ -1006,7 +1073,9 @@ def _write_import(session: Session, actor: Actor, providers: dict, sites: dict, 
     values = []
     for (provider_lower, site_lower), clean in planned:
         site = sites[(providers[provider_lower].id, site_lower)]
-        values.append({**UNIT_DEFAULTS, **clean, "site_id": site.id, "created_at": now, "updated_at": now})
+        values.append({**UNIT_DEFAULTS, **clean, "site_id": site.id, "site_area": site.area, "site_name": site.name,
+                       "provider_name": providers[provider_lower].name,
+                       "created_at": now, "updated_at": now})
     # Core executemany, without RETURNING: several times faster than the ORM's bulk insert.
     # The new ids are read back by (site, name), which is unique.
     session.execute(insert(Unit.__table__), values)

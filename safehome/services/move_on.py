@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safehome.codes import TEMPORARY_UNIT_TYPES, AuditAction, MoveOnBlocker, PlacementState, UnitType
@@ -218,26 +218,46 @@ def stay_of(target_on: date, moved_in_on: date, moved_on_on: date | None, today:
     return (target_on - moved_in_on).days, ((moved_on_on or today) - moved_in_on).days
 
 
-def stays(session: Session, today: date | None = None) -> list[Stay]:
-    """Every move-on plan with its timeline."""
-    today = today or today_uk()
-    rows = session.execute(select(MoveOnPlan, Household, Placement, Unit.type)
-                           .join(Household, Household.id == MoveOnPlan.household_id)
-                           .join(Placement, Placement.id == MoveOnPlan.placement_id)
-                           .join(Unit, Unit.id == Placement.unit_id)
-                           .order_by(MoveOnPlan.id))
+def _stays_query(*where):
+    return (select(MoveOnPlan, Household, Placement, Unit.type)
+            .join(Household, Household.id == MoveOnPlan.household_id)
+            .join(Placement, Placement.id == MoveOnPlan.placement_id)
+            .join(Unit, Unit.id == Placement.unit_id)
+            .where(*where))
+
+
+def _stays(session: Session, today: date, query) -> list[Stay]:
     result = []
-    for plan, household, placement, unit_type in rows:
+    for plan, household, placement, unit_type in session.execute(query):
         target_days, days = stay_of(plan.target_on, placement.moved_in_on, placement.moved_out_on, today)
         result.append(Stay(plan, household, unit_type, placement.moved_in_on, target_days, days,
                            placement.moved_out_on is not None))
     return result
 
 
+def stays(session: Session, today: date | None = None) -> list[Stay]:
+    """Every move-on plan with its timeline."""
+    return _stays(session, today or today_uk(), _stays_query().order_by(MoveOnPlan.id))
+
+
+def _over_target(today: date) -> tuple:
+    """Still in temporary accommodation and past the target day: days so far exceed the target
+    days exactly when today is after the target date (both count from the same move in)."""
+    return Placement.moved_out_on.is_(None), MoveOnPlan.target_on < today
+
+
 def over_target(session: Session, today: date | None = None) -> list[Stay]:
     """Households still in temporary accommodation past their target date, longest over first."""
-    late = [s for s in stays(session, today) if not s.moved_on and not s.on_time]
-    return sorted(late, key=lambda s: (-s.days_over, s.plan.id))
+    today = today or today_uk()
+    # Longest over first is the earliest target date; the database picks them, not a loop over every plan.
+    query = _stays_query(*_over_target(today)).order_by(MoveOnPlan.target_on, MoveOnPlan.id)
+    return _stays(session, today, query)
+
+
+def over_target_count(session: Session, today: date | None = None) -> int:
+    """How many households are still in temporary accommodation past their target date."""
+    stays_over = _stays_query(*_over_target(today or today_uk())).subquery()
+    return session.scalar(select(func.count()).select_from(stays_over)) or 0
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from safehome.codes import (
     AuditAction,
@@ -264,24 +264,34 @@ def _money(problems: list[FieldProblem], cost) -> Decimal | None:
 
 @dataclass(frozen=True)
 class DueReview:
-    review: SanctuaryReview
-    install: SanctuaryInstall
+    """A review on the work list: only what the list shows (the list runs to thousands, so no records load)."""
+
+    install_id: int
+    reference: str  # the case's
+    stage: SanctuaryReviewStage
+    due_on: date
     days_overdue: int  # 0 or less: not yet missed
 
 
-def reviews_due(session: Session, today: date | None = None, *, within_days: int = 0) -> list[DueReview]:
-    """Reviews not yet done on live installs, due by ``today + within_days``, the longest overdue first.
+def reviews_due(session: Session, today: date | None = None, *, within_days: int = 0,
+                limit: int | None = None) -> list[DueReview]:
+    """Reviews not yet done on live installs, due by ``today + within_days``, the longest overdue first
+    (the first ``limit`` of them, if given).
 
     A review is missed once its due day has passed (``days_overdue > 0``).
     """
     today = today or today_uk()
-    rows = session.execute(
-        select(SanctuaryReview, SanctuaryInstall).join(SanctuaryInstall)
-        .where(SanctuaryReview.done_on.is_(None), SanctuaryInstall.state.in_(LIVE_STATES),
-               SanctuaryReview.due_on <= today + timedelta(days=within_days))
-        .order_by(SanctuaryReview.due_on, SanctuaryReview.id)
-        .options(selectinload(SanctuaryInstall.household)))  # the work list shows each case's reference
-    return [DueReview(review, install, (today - review.due_on).days) for review, install in rows]
+    rows = session.execute(_reviews_due(today, within_days).order_by(SanctuaryReview.due_on, SanctuaryReview.id)
+                           .limit(limit))
+    return [DueReview(install_id, reference, stage, due_on, (today - due_on).days)
+            for install_id, reference, stage, due_on in rows]
+
+
+def _reviews_due(today: date, within_days: int):
+    return (select(SanctuaryInstall.id, Household.reference, SanctuaryReview.stage, SanctuaryReview.due_on)
+            .join(SanctuaryReview.install).join(SanctuaryInstall.household)
+            .where(SanctuaryReview.done_on.is_(None), SanctuaryInstall.state.in_(LIVE_STATES),
+                   SanctuaryReview.due_on <= today + timedelta(days=within_days)))
 
 
 def missed_reviews_count(session: Session, today: date | None = None) -> int:
@@ -293,12 +303,26 @@ def missed_reviews_count(session: Session, today: date | None = None) -> int:
                SanctuaryReview.due_on < today)) or 0
 
 
-def installs_in_progress(session: Session) -> list[SanctuaryInstall]:
-    """Live installs not yet complete (before the fire-safety check), oldest request first."""
-    return list(session.scalars(select(SanctuaryInstall)
-                                .where(SanctuaryInstall.state.in_(LIVE_STATES - SECURED_STATES))
-                                .order_by(SanctuaryInstall.requested_on, SanctuaryInstall.id)
-                                .options(selectinload(SanctuaryInstall.household))))
+@dataclass(frozen=True)
+class InstallInProgress:
+    """An install on the work list: only what the list shows."""
+
+    id: int
+    reference: str  # the case's
+    requested_on: date
+    state: SanctuaryState
+
+
+def installs_in_progress(session: Session, limit: int | None = None) -> list[InstallInProgress]:
+    """Live installs not yet complete (before the fire-safety check), oldest request first
+    (the first ``limit`` of them, if given)."""
+    rows = session.execute(_in_progress().order_by(SanctuaryInstall.requested_on, SanctuaryInstall.id).limit(limit))
+    return [InstallInProgress(*row) for row in rows]
+
+
+def _in_progress():
+    return (select(SanctuaryInstall.id, Household.reference, SanctuaryInstall.requested_on, SanctuaryInstall.state)
+            .join(SanctuaryInstall.household).where(SanctuaryInstall.state.in_(LIVE_STATES - SECURED_STATES)))
 
 
 def is_own_home_secured(install: SanctuaryInstall) -> bool:
@@ -306,13 +330,26 @@ def is_own_home_secured(install: SanctuaryInstall) -> bool:
     return install.installed_on is not None and install.fire_checked_on is not None
 
 
+# Each list of the work list shows this many rows unless every row is asked for: at national scale
+# either list runs to a thousand rows or more, and drawing them all costs ~50 ms a page.
+WORK_LIST_LENGTH = 100
+
+
 @dataclass(frozen=True)
 class WorkList:
-    in_progress: list[SanctuaryInstall]
+    in_progress: list[InstallInProgress]
     reviews: list[DueReview]  # missed, and due within the next fortnight
+    in_progress_total: int  # how many there are in all (the lists may show the first few)
+    reviews_total: int
 
 
-def work_list(session: Session, actor: Actor, today: date | None = None, *, within_days: int = 14) -> WorkList:
-    """The sanctuary work list: installs not yet complete, and reviews missed or soon due."""
+def work_list(session: Session, actor: Actor, today: date | None = None, *, within_days: int = 14,
+              length: int | None = WORK_LIST_LENGTH) -> WorkList:
+    """The sanctuary work list: installs not yet complete, and reviews missed or soon due, the first
+    ``length`` of each (None: all) with how many there are in all."""
     require_journey_role(actor)
-    return WorkList(installs_in_progress(session), reviews_due(session, today, within_days=within_days))
+    today = today or today_uk()
+    totals = session.execute(select(*(select(func.count()).select_from(query.subquery()).scalar_subquery()
+                                      for query in (_in_progress(), _reviews_due(today, within_days))))).one()
+    return WorkList(installs_in_progress(session, length), reviews_due(session, today, within_days=within_days,
+                                                                      limit=length), *totals)

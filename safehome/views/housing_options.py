@@ -44,9 +44,8 @@ def _request_url(request_id: int) -> str:
 def queue():
     show = request.args.get("show", "waiting")
     state = None if show == "all" else HousingOptionsState.REQUESTED
-    requests = housing_options.queue(db.session, current_actor(), state)
-    return render_template("housing_options/queue.html", requests=requests, show=show,
-                           days_waiting=housing_options.days_waiting)
+    requests = housing_options.queue_lines(db.session, current_actor(), state)
+    return render_template("housing_options/queue.html", requests=requests, show=show)
 
 
 @bp.route("/households/<int:household_id>/send", methods=["POST"])

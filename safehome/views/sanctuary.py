@@ -1,7 +1,7 @@
 """Sanctuary installs: the work list, one install's page, and its steps and works."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional
@@ -53,7 +53,8 @@ def _install_url(install_id: int) -> str:
 @bp.route("/")
 @requires(Permission.CASE_READ)
 def index():
-    work = sanctuary.work_list(db.session, current_actor())
+    every = request.args.get("show") == "all"
+    work = sanctuary.work_list(db.session, current_actor(), length=None if every else sanctuary.WORK_LIST_LENGTH)
     return render_template("sanctuary/index.html", work=work)
 
 

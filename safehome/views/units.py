@@ -171,7 +171,7 @@ def vacancy_map():
     form = _board_form()
     svg = None
     if form.validate():
-        svg = maps.vacancy_map(db.session, current_actor(), board_filters(form.data))
+        svg = maps.vacancy_map(db.session, current_actor(), board_filters(form.data), page=form.page.data or 1)
     return render_template("units/map.html", form=form, svg=svg), 200 if svg else 422
 
 
