@@ -92,6 +92,9 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
         # never set it higher than the proxies there are, or a client could choose its own address.
         "PROXY_HOPS": _env_int("SAFEHOME_PROXY_HOPS", 0),
         "OFFER_HOLD_HOURS": _env_int("SAFEHOME_OFFER_HOLD_HOURS", 24),
+        # The batch match's time limit in seconds: a region's run takes seconds, a whole country's
+        # (20,000 households, 31,000 free units) about three minutes, most of it checking the rules.
+        "MATCH_TIME_LIMIT": _env_int("SAFEHOME_MATCH_TIME_LIMIT", 300),
         "RETENTION_YEARS": _env_int("SAFEHOME_RETENTION_YEARS", 6),
         "GEOCODER": os.environ.get("SAFEHOME_GEOCODER", ""),  # "" = offline table only
         "MAP_TILE_URL": os.environ.get("SAFEHOME_MAP_TILE_URL", ""),  # "" = no third-party tiles

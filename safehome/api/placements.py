@@ -180,7 +180,7 @@ class MatchRuns(MethodView):
         """Start a batch match over every waiting household and free unit; poll the run for its status."""
         run = placements.start_batch(db.session, current_actor())
         placements.launch_batch(current_app._get_current_object(), db.session, run.id,
-                                time_limit=float(current_app.config.get("MATCH_TIME_LIMIT", 30)),
+                                time_limit=float(current_app.config["MATCH_TIME_LIMIT"]),
                                 inline=bool(current_app.config.get("MATCH_RUN_INLINE", False)))
         return run
 

@@ -220,7 +220,7 @@ def batch_start():
         return redirect(url_for("placements.batch_index"))
     run = placements.start_batch(db.session, current_actor())
     placements.launch_batch(current_app._get_current_object(), db.session, run.id,
-                            time_limit=float(current_app.config.get("MATCH_TIME_LIMIT", 30)),
+                            time_limit=float(current_app.config["MATCH_TIME_LIMIT"]),
                             inline=bool(current_app.config.get("MATCH_RUN_INLINE", False)))
     return redirect(url_for("placements.batch_run", run_id=run.id))
 
