@@ -8,11 +8,18 @@ bulk-inserts the housing journey the demo does not make yet (placements in
 temporary units with move-on plans, sanctuary installs, Housing Options
 requests, outcome measures, close events) for the closed cases, and times the
 quarterly return (the outputs and outcomes) for the last full quarter:
-best and median of 5 runs. The target is 2 s or less.
+best and median of 5 runs, in wall time and in this process's CPU time (on
+SQLite the database works in the process, so that is the figure a loaded
+machine inflates least). The target is 3 s or less over 200,000 cases.
+
+``--url URL`` times a database already built (for example PostgreSQL, made
+with ``flask demo-data --closed-scale 667`` and these journey rows) instead;
+``--reports`` times the other reports and the managers' dashboard as well.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -45,7 +52,7 @@ from safehome.codes import (  # noqa: E402
 )
 from safehome.config import new_data_key  # noqa: E402
 
-TARGET_SECONDS = 2.0
+TARGET_SECONDS = 3.0
 
 
 def build(scale: int, synthetic: int | None) -> None:
@@ -184,26 +191,41 @@ def add_journey(session) -> None:
           f"requests, {len(measures)} outcome measures, {len(closes)} close events", flush=True)
 
 
-def time_return() -> None:
+def time_return(others: bool = False) -> None:
     from safehome.extensions import db
     from safehome.models import Household
-    from safehome.services import reports_return
+    from safehome.services import SYSTEM, reports, reports_return
     from safehome.services.reports_base import Quarter
 
     cases = db.session.scalar(select(func.count()).select_from(Household))
     quarter = Quarter.current().previous()
-    times = []
+    print(f"cases in the database: {cases}; {os.getloadavg()[0]:.2f} load average (1 min)")
+    report = timed("quarterly return", lambda: reports_return.quarterly_return(db.session, quarter), TARGET_SECONDS)
+    outputs = {row.key: row.cells[0].value for row in report.table("outputs").rows}
+    print(f"quarter: {quarter.label}; outputs: {outputs}")
+    if others:
+        for key, (title, builder) in reports.REPORTS.items():
+            if key != "quarterly":
+                timed(title, lambda builder=builder: builder(db.session, quarter))
+        timed("managers' dashboard (the return and five quarters of outputs)",
+              lambda: reports.dashboard(db.session, SYSTEM, quarter))
+
+
+def timed(name: str, build, target: float | None = None):
+    """Best and median of 5 runs, wall and CPU; the last result."""
+    from safehome.extensions import db
+
+    times, cpu = [], []
     for _ in range(5):
         db.session.expire_all()
-        started = time.perf_counter()
-        report = reports_return.quarterly_return(db.session, quarter)
+        started, started_cpu = time.perf_counter(), time.process_time()
+        result = build()
         times.append(time.perf_counter() - started)
-    outputs = {row.key: row.cells[0].value for row in report.table("outputs").rows}
-    print(f"cases in the database: {cases}")
-    print(f"quarter: {quarter.label}; outputs: {outputs}")
-    best, median = min(times), statistics.median(times)
-    verdict = "OK" if median <= TARGET_SECONDS else "TOO SLOW"
-    print(f"quarterly return: best {best:.3f} s, median {median:.3f} s of 5 (target {TARGET_SECONDS} s): {verdict}")
+        cpu.append(time.process_time() - started_cpu)
+    verdict = "" if target is None else f" (target {target} s): {'OK' if statistics.median(times) <= target else 'TOO SLOW'}"
+    print(f"{name}: best {min(times):.3f} s, median {statistics.median(times):.3f} s of 5; CPU in this process "
+          f"median {statistics.median(cpu):.3f} s{verdict}", flush=True)
+    return result
 
 
 def main() -> None:
@@ -212,19 +234,21 @@ def main() -> None:
     parser.add_argument("--synthetic", type=int, default=None, metavar="N",
                         help="instead of the demo, bulk-insert N cases of our own (quicker)")
     parser.add_argument("--db", type=Path, default=None, help="reuse (or keep) this SQLite file")
+    parser.add_argument("--url", default=None, help="time this database, already built (nothing is written)")
+    parser.add_argument("--reports", action="store_true", help="time the other reports and the dashboard too")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = args.db or Path(tmp) / "bench.db"
-        fresh = not path.exists()
+        fresh = args.url is None and not path.exists()
         app = create_app({"ENV_NAME": "testing", "SECRET_KEY": "bench-secret-key-long-enough-for-the-check",
-                          "SAFEHOME_DATA_KEY": new_data_key(), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-                          "ARGON2_PROFILE": "CHEAPEST"})
+                          "SAFEHOME_DATA_KEY": os.environ.get("SAFEHOME_DATA_KEY") or new_data_key(),
+                          "SQLALCHEMY_DATABASE_URI": args.url or f"sqlite:///{path}", "ARGON2_PROFILE": "CHEAPEST"})
         with app.app_context():
             if fresh:
                 build(args.scale, args.synthetic)
-            else:
+            elif args.url is None:
                 add_missing_indexes()
-            time_return()
+            time_return(args.reports)
 
 
 def add_missing_indexes() -> None:

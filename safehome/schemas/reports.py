@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from safehome.codes import DecisionBy, DeclineReason, EqualityField, OutcomeMeasureKind, Tenure, UnitType
+from safehome.codes import (
+    DecisionBy,
+    DeclineReason,
+    EqualityField,
+    HousingOptionsKind,
+    OutcomeMeasureKind,
+    Tenure,
+    UnitType,
+)
 from safehome.schemas import QuerySchema
 from safehome.services import reports_equality, reports_housing
 
@@ -38,6 +46,8 @@ class DrillQuery(QuerySchema):
     reason = fields.String(**_one_of(DeclineReason.codes()))
     by = fields.String(**_one_of(DecisionBy.codes()))
     detail = fields.String(**_ARG)
+    kind = fields.String(**_one_of(HousingOptionsKind.codes()))
+    state = fields.String(**_one_of(sorted(state.value for state in reports_housing.ANSWERED)))
 
 
 class QuarterOut(Schema):

@@ -25,7 +25,7 @@ import itertools
 import math
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -299,27 +299,34 @@ def build_households(world: DemoWorld) -> None:
 
 
 def build_history(world: DemoWorld) -> None:
-    """Closed cases over the last two years (for the reports), some of them repeat referrals."""
+    """Closed cases over the last two years (for the reports), some of them repeat referrals.
+
+    Each case is made as its chunk is inserted, so hundreds of thousands never sit in memory at once;
+    the random draws are the same as making them all first.
+    """
     rng = world.rng
     count = world.closed_scale * CLOSED_CASES_PER_SCALE
     openings = sorted(world.now - timedelta(days=rng.uniform(30, HISTORY_DAYS)) for _ in range(count))
     earlier: list[tuple[str, datetime, datetime]] = []  # (reference, opened, closed) of cases made so far
-    cases = []
-    for opened in openings:
-        shape = _weighted_sample(rng, SHAPES, 1)[0]
-        closed = min(opened + timedelta(days=rng.randint(7, 300), hours=rng.randint(0, 8)), world.now)
-        repeat_of = None
-        if earlier and rng.random() < 0.1:
-            candidate = rng.choice(earlier)
-            if candidate[2] < opened:
-                repeat_of = candidate
-        case = _case(world, shape, opened, closed=closed, close_reason=_weighted(rng, CLOSE_WEIGHTS),
-                     repeat_of=repeat_of)
-        earlier.append((case.household["reference"], opened, closed))
-        cases.append(case)
-    world.closed_case_ids = _insert_cases(world, cases)
-    world.counts["closed_cases"] = len(cases)
-    world.counts["repeat_referrals"] = sum(case.referral["is_repeat"] for case in cases)
+
+    def cases():
+        for opened in openings:
+            shape = _weighted_sample(rng, SHAPES, 1)[0]
+            closed = min(opened + timedelta(days=rng.randint(7, 300), hours=rng.randint(0, 8)), world.now)
+            repeat_of = None
+            if earlier and rng.random() < 0.1:
+                candidate = rng.choice(earlier)
+                if candidate[2] < opened:
+                    repeat_of = candidate
+            case = _case(world, shape, opened, closed=closed, close_reason=_weighted(rng, CLOSE_WEIGHTS),
+                         repeat_of=repeat_of)
+            earlier.append((case.household["reference"], opened, closed))
+            world.counts["repeat_referrals"] += case.referral["is_repeat"]
+            yield case
+
+    world.counts["closed_cases"] = count
+    world.counts["repeat_referrals"] = 0
+    world.closed_case_ids = _insert_cases(world, cases())
 
 
 DEMO_BUILDERS: list[Callable[[DemoWorld], None]] = [build_areas, build_inventory, build_users, build_households,
@@ -482,10 +489,17 @@ def _case(world: DemoWorld, shape: str, opened: datetime, *, closed: datetime | 
     return _Case(household, members, referral, assessment, excluded)
 
 
+@lru_cache(maxsize=1)
+def _background_table() -> tuple[list, list]:
+    """The backgrounds and their running total of weights (see ``_table``)."""
+    return list(BACKGROUNDS), list(itertools.accumulate(b.weight for b in BACKGROUNDS))
+
+
 def _background(rng: random.Random, shape: str):
     if shape == "nrpf":
         return rng.choice([b for b in BACKGROUNDS if b.ethnicity in ("refugee", "arab", "black") and b.languages])
-    return rng.choices(BACKGROUNDS, weights=[b.weight for b in BACKGROUNDS])[0]
+    population, totals = _background_table()
+    return rng.choices(population, cum_weights=totals)[0]
 
 
 def _members(rng: random.Random, shape: str, background, day: date, exact_young_age: bool) -> list[dict]:
@@ -609,12 +623,15 @@ def _answer(rng: random.Random, yes: float) -> AssessmentAnswer:
     return AssessmentAnswer.YES if draw < yes else AssessmentAnswer.UNKNOWN if draw > 0.92 else AssessmentAnswer.NO
 
 
-def _insert_cases(world: DemoWorld, cases: list[_Case]) -> list[int]:
-    """Bulk-insert cases with their members, referrals, assessments and excluded areas; their ids, in order."""
+def _insert_cases(world: DemoWorld, cases: Iterable[_Case]) -> list[int]:
+    """Bulk-insert cases with their members, referrals, assessments and excluded areas; their ids, in order.
+
+    ``cases`` is read a chunk at a time (it may be a generator).
+    """
     session = world.session
     ids = []
-    for start in range(0, len(cases), CHUNK):
-        chunk = cases[start:start + CHUNK]
+    cases = iter(cases)
+    while chunk := list(itertools.islice(cases, CHUNK)):
         # A reference is reused only by a later case (a repeat referral), so it and the opening time are unique.
         chunk_ids = _insert_returning_ids(session, Household, [case.household for case in chunk],
                                           ("reference", "opened_at"))
@@ -663,12 +680,25 @@ def _insert_returning_ids(session: Session, model, rows: list[dict], key: tuple[
     return [ids[tuple(row[column] for column in key)] for row in rows]
 
 
+_TABLES: dict[int, tuple[dict, list, list]] = {}  # id of a weights dict -> (it, its keys, running totals)
+
+
+def _table(weights: dict) -> tuple[list, list]:
+    """A weights dict's choices and running totals, made once: ``choices(weights=...)`` rebuilds both on
+    every draw (the draws are the same either way), several times for each of 200,000 cases."""
+    found = _TABLES.get(id(weights))
+    if found is None or found[0] is not weights:
+        found = _TABLES[id(weights)] = (weights, list(weights), list(itertools.accumulate(weights.values())))
+    return found[1], found[2]
+
+
 def _weighted(rng: random.Random, weights: dict):
-    return rng.choices(list(weights), weights=list(weights.values()))[0]
+    return _weighted_sample(rng, weights, 1)[0]
 
 
 def _weighted_sample(rng: random.Random, weights: dict, k: int) -> list:
-    return rng.choices(list(weights), weights=list(weights.values()), k=k)
+    population, totals = _table(weights)
+    return rng.choices(population, cum_weights=totals, k=k)
 
 
 def _offset(lat: float, lon: float, km: float, bearing_degrees: float) -> tuple[float, float]:
@@ -756,7 +786,10 @@ def build_journey(world: DemoWorld) -> None:
     officer = Actor(session.get(User, world.users["options"]), "demo")
     placed = set(session.scalars(select(Placement.household_id)))
     free = [h for h in world.open_case_ids if h not in placed]
-    with_dash = [h for h in free if session.get(Household, h).dash_score is not None]
+    # One query, not a load of every open case: at national scale there are tens of thousands.
+    dashed = set(session.scalars(select(Household.id).where(Household.status == CaseStatus.OPEN,
+                                                            Household.dash_score.is_not(None))))
+    with_dash = [h for h in free if h in dashed]
 
     # Sanctuary: installed 7 months ago and fire-checked (both reviews now missed), and one only surveyed.
     for i, household_id in enumerate(with_dash[:n]):

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Select, Text, and_, case, cast, false, func, or_, select
+from sqlalchemy import Select, Text, and_, case, cast, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from safehome.codes import EQUALITY_ANSWERS, PREFER_NOT_TO_SAY, CaseStatus, EqualityField, Feature, Gender
@@ -58,12 +58,13 @@ def clients(quarter: Quarter):
     last_before = (select(CaseStatusChange.status).where(CaseStatusChange.household_id == Household.id,
                                                          CaseStatusChange.at < quarter.start_at)
                    .order_by(CaseStatusChange.at.desc(), CaseStatusChange.id.desc()).limit(1).scalar_subquery())
-    reopened_inside = select(later.id).where(later.household_id == Household.id, later.status == CaseStatus.OPEN,
-                                             later.at >= quarter.start_at, later.at < quarter.end_at).exists()
+    # The cases reopened in the quarter, found once (not looked up case by case): a handful.
+    reopened_inside = Household.id.in_(select(later.household_id).where(
+        later.status == CaseStatus.OPEN, later.at >= quarter.start_at, later.at < quarter.end_at))
+    # A case with no history before the quarter is closed at its start if its close date is before it.
     # Every term is TRUE or FALSE, never NULL (a NULL would drop the case from both sides of a NOT).
-    closed_at_start = or_(func.coalesce(last_before, "") == CaseStatus.CLOSED.value,
-                          and_(last_before.is_(None), Household.closed_at.is_not(None),
-                               Household.closed_at < quarter.start_at))
+    without_history = case((Household.closed_at < quarter.start_at, CaseStatus.CLOSED.value), else_="")
+    closed_at_start = func.coalesce(last_before, without_history) == CaseStatus.CLOSED.value
     closed_all_quarter = and_(closed_at_start, ~reopened_inside)
     return and_(Household.opened_at < quarter.end_at, ~closed_all_quarter)
 
@@ -143,30 +144,39 @@ def _group_cases(quarter: Quarter, args: dict) -> Select:
 
 
 def equality_report(session: Session, quarter: Quarter) -> Report:
-    """Clients of the quarter by each protected characteristic, and by each under-represented group."""
-    population = _population(quarter).subquery()
+    """Clients of the quarter by each protected characteristic, and by each under-represented group.
 
-    def over_clients(query: Select) -> Select:
-        return (query.select_from(Household).join(population, population.c.household_id == Household.id)
-                .join(Member, and_(Member.household_id == Household.id, Member.position == 0)))
-
-    total = session.scalar(select(func.count()).select_from(population)) or 0
-    group_row = session.execute(over_clients(select(*[
-        func.count(case((group_condition(key, quarter), 1))) for key in GROUPS]))).one()
+    One statement: the clients, each with every answer and group, are found once (a common table
+    expression, which the database keeps as a temporary table because every count reads it); each
+    count is then a GROUP BY over it.
+    """
+    fields = [field.value for field in EqualityField]
+    clients_ = (select(*[characteristic(field, quarter).label(f"f_{field}") for field in fields],
+                       *[case((group_condition(key, quarter), 1), else_=0).label(f"g_{key}") for key in GROUPS])
+                .select_from(Household).join(Member, and_(Member.household_id == Household.id, Member.position == 0))
+                .where(clients(quarter))).cte("clients")
+    parts = [select(literal("total"), literal(""), func.count()).select_from(clients_)]
+    parts += [select(literal("group"), literal(key), func.coalesce(func.sum(clients_.c[f"g_{key}"]), 0))
+              for key in GROUPS]
+    parts += [select(literal(field), cast(clients_.c[f"f_{field}"], Text), func.count())
+              .group_by(clients_.c[f"f_{field}"]) for field in fields]
+    counts: dict[str, dict[str, int]] = {}
+    for part, code, n in session.execute(union_all(*parts)):
+        counts.setdefault(part, {})[code] = int(n)
+    total = counts["total"][""]
     tables = []
     groups = Table("groups", "Under-represented groups", "Group", ["Clients", "Percent of clients"], [
-        Row(label, [Cell(int(n), COUNT, drill_args("equality_group", group=key)),
-                    Cell(round(100 * n / total) if total else None, PERCENT)], key)
-        for (key, label), n in zip(GROUPS.items(), group_row)],
+        Row(label, [Cell(counts["group"][key], COUNT, drill_args("equality_group", group=key)),
+                    Cell(round(100 * counts["group"][key] / total) if total else None, PERCENT)], key)
+        for key, label in GROUPS.items()],
         note=f"Of {total} clients (cases open at any time in the quarter). A client may be in several groups.")
     tables.append(groups)
     for field in EqualityField:
-        expression = characteristic(field.value, quarter)
-        counts = dict(session.execute(over_clients(select(expression, func.count())).group_by(expression)).all())
+        found = counts.get(field.value, {})
         answers = _answers(field.value)
         known = {code for code, _label in answers}
-        answers += [(code, f"Other answer ({code})") for code in sorted(map(str, counts)) if code not in known]
-        rows = [Row(label, [Cell(int(counts.get(code, 0)), COUNT,
+        answers += [(code, f"Other answer ({code})") for code in sorted(found) if code not in known]
+        rows = [Row(label, [Cell(found.get(code, 0), COUNT,
                                  drill_args("equality", field=field.value, answer=code))], code)
                 for code, label in answers]
         rows.append(Row("Total", [Cell(total, COUNT, drill_args("equality", field=field.value))], "total"))

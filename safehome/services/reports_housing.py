@@ -433,6 +433,25 @@ def offers_report(session: Session, quarter: Quarter) -> Report:
 
 # Housing Options answers ----------------------------------------------------------------------------------
 
+def _answered(quarter: Quarter):
+    """Housing Options requests confirmed or refused with the answer dated in the quarter."""
+    return and_(HousingOptionsRequest.state.in_(ANSWERED), HousingOptionsRequest.answered_on >= quarter.start,
+                HousingOptionsRequest.answered_on <= quarter.end)
+
+
+@drill("housing_options")
+def _housing_options_cases(quarter: Quarter, args: dict) -> Select:
+    """The cases behind a Housing Options answers figure: of one ``kind`` (else every kind), answered
+    ``state`` (confirmed or refused; else both)."""
+    query = (select(HousingOptionsRequest.household_id, Household.reference)
+             .join(Household, Household.id == HousingOptionsRequest.household_id).where(_answered(quarter)))
+    if args.get("kind"):
+        query = query.where(HousingOptionsRequest.kind == args["kind"])
+    if args.get("state"):
+        query = query.where(HousingOptionsRequest.state == args["state"])
+    return query.distinct()
+
+
 def housing_options_answers(session: Session, quarter: Quarter) -> Table:
     """Housing Options requests answered in the quarter, by kind: confirmed, refused, and the median and
     longest days from request to answer."""
@@ -444,8 +463,7 @@ def housing_options_answers(session: Session, quarter: Quarter) -> Table:
             select(HousingOptionsRequest)
             .options(load_only(HousingOptionsRequest.kind, HousingOptionsRequest.state,
                                HousingOptionsRequest.requested_at, HousingOptionsRequest.answered_on))
-            .where(HousingOptionsRequest.state.in_(ANSWERED), HousingOptionsRequest.answered_on >= quarter.start,
-                   HousingOptionsRequest.answered_on <= quarter.end)):
+            .where(_answered(quarter))):
         days[request.kind].append(days_to_answer(request))
         counts[(request.kind, request.state)] += 1
     rows = [_answers_row(kind.label, kind.value, days[kind], counts[(kind, HousingOptionsState.CONFIRMED)],
@@ -461,5 +479,10 @@ def housing_options_answers(session: Session, quarter: Quarter) -> Table:
 
 
 def _answers_row(label: str, key: str, days: list[int], confirmed: int, refused: int) -> Row:
-    return Row(label, [Cell(median(days), DAYS), Cell(max(days) if days else None, DAYS), Cell(confirmed, COUNT),
-                       Cell(refused, COUNT), Cell(confirmed + refused, COUNT)], key)
+    kind = None if key == "total" else key
+    return Row(label, [Cell(median(days), DAYS), Cell(max(days) if days else None, DAYS),
+                       Cell(confirmed, COUNT, drill_args("housing_options", kind=kind,
+                                                         state=HousingOptionsState.CONFIRMED.value)),
+                       Cell(refused, COUNT, drill_args("housing_options", kind=kind,
+                                                       state=HousingOptionsState.REFUSED.value)),
+                       Cell(confirmed + refused, COUNT, drill_args("housing_options", kind=kind))], key)

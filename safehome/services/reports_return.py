@@ -31,10 +31,10 @@ plan's target date.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Select, and_, case, func, literal, select, union, union_all
+from sqlalchemy import Integer, Select, and_, case, cast, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from safehome.codes import (
@@ -123,11 +123,15 @@ def _day_in(column, quarter: Quarter):
 
 
 def _case_changes(quarter: Quarter, column, status: CaseStatus) -> Select:
-    """Cases whose ``column`` (opened or closed) or a history row of ``status`` falls in the quarter, once each."""
-    return union(
-        select(Household.id.label("household_id"), Household.reference).where(_at_in(column, quarter)),
-        select(CaseStatusChange.household_id, Household.reference).join(Household)
-        .where(CaseStatusChange.status == status, _at_in(CaseStatusChange.at, quarter)))
+    """Cases whose ``column`` (opened or closed) or a history row of ``status`` falls in the quarter, once each.
+
+    One pass over the cases, each found by either index (``column``'s, or the history's by status and
+    time, which holds the case): no union of two lists to sort and merge.
+    """
+    changed = select(CaseStatusChange.household_id).where(CaseStatusChange.status == status,
+                                                          _at_in(CaseStatusChange.at, quarter))
+    return select(Household.id.label("household_id"), Household.reference).where(
+        or_(_at_in(column, quarter), Household.id.in_(changed)))
 
 
 @output("referrals")
@@ -218,9 +222,9 @@ def repeat_referrals(quarter: Quarter) -> Select:
     return referrals(quarter).where(Referral.is_repeat.is_(True))
 
 
-def output_counts(session: Session, quarter: Quarter) -> dict[str, int]:
-    """Every output for the quarter, from one statement of counting subqueries."""
-    keys = list(OUTPUT_NAMES)
+def output_counts(session: Session, quarter: Quarter, keys: Iterable[str] = OUTPUT_NAMES) -> dict[str, int]:
+    """The outputs for the quarter (every one, or those of ``keys``), from one statement of counting subqueries."""
+    keys = list(keys)
     columns = [select(func.count()).select_from(OUTPUTS[key](quarter).subquery()).scalar_subquery().label(key)
                for key in keys]
     row = session.execute(select(*columns)).one()
@@ -279,20 +283,24 @@ def _measured(kind: OutcomeMeasureKind, quarter: Quarter):
     for the compared kinds, its first intake score. A subquery.
 
     A window function picks the latest exit in one pass (a correlated "no later exit" test is planned
-    against the quarter's index and grows with its square); the first intake is one indexed lookup
-    per household (``ix_outcome_measures_household_stage``).
+    against the quarter's index and grows with its square); the first intake is one lookup per exit
+    in a covering index (``ix_outcome_measures_household_first``), made inside the windowed subquery
+    so that it runs once per row however often the outer query uses the score.
     """
     m = OutcomeMeasure
-    exits = (select(m.household_id, m.score, m.achieved, func.row_number().over(
+    if kind in COMPARED:
+        intake = aliased(OutcomeMeasure)
+        first_intake = (select(intake.score).where(intake.household_id == m.household_id,
+                                                   intake.stage == OutcomeStage.INTAKE, intake.kind == kind)
+                        .order_by(intake.measured_on, intake.id).limit(1).scalar_subquery())
+    else:
+        first_intake = cast(null(), Integer)  # not compared: no intake is looked up
+    exits = (select(m.household_id, m.score, m.achieved, first_intake.label("intake_score"), func.row_number().over(
         partition_by=m.household_id, order_by=(m.measured_on.desc(), m.id.desc())).label("rank"))
         .where(m.stage == OutcomeStage.EXIT, m.kind == kind, m.measured_on >= quarter.start,
                m.measured_on <= quarter.end)).subquery()
-    intake = aliased(OutcomeMeasure)
-    first_intake = (select(intake.score).where(intake.household_id == exits.c.household_id,
-                                               intake.stage == OutcomeStage.INTAKE, intake.kind == kind)
-                    .order_by(intake.measured_on, intake.id).limit(1).scalar_subquery())
     return (select(exits.c.household_id, exits.c.score.label("exit_score"), exits.c.achieved.label("achieved"),
-                   first_intake.label("intake_score")).where(exits.c.rank == 1)).subquery()
+                   exits.c.intake_score).where(exits.c.rank == 1)).subquery()
 
 
 def _achieved_clause(kind: OutcomeMeasureKind, sub):
@@ -406,8 +414,9 @@ TREND_OUTPUTS = ("referrals", "cases_opened", "cases_closed", "placements_secure
 def trend(session: Session, quarter: Quarter, count: int = 5) -> Table:
     """The headline outputs for this quarter and the ``count - 1`` before it, one row per quarter."""
     rows = []
+    # A statement per quarter, of its five outputs only: PostgreSQL runs each in parallel workers.
     for q in quarter.recent(count):
-        counts = output_counts(session, q)
+        counts = output_counts(session, q, TREND_OUTPUTS)
         rows.append(Row(q.short, [Cell(counts[key], COUNT,
                                        {**drill_args(key), "year": q.year, "quarter": q.number})
                                   for key in TREND_OUTPUTS], q.slug))
