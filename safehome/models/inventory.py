@@ -111,6 +111,9 @@ class Unit(Base):
         Index("ix_units_board_soon", "frees_on", "site_area", "site_name", "site_id", "name",
               sqlite_where=text("retired_at IS NULL AND frees_on IS NOT NULL"),
               postgresql_where=text("retired_at IS NULL AND frees_on IS NOT NULL")),
+        # The matching engine's cached unit pool asks for the latest change and the units changed
+        # since (services/matching.py, inventory_version) before every suggestion.
+        Index("ix_units_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
