@@ -112,6 +112,15 @@ def test_scale_multiplies_units_and_cases(runner, db):
     assert _count(db, Household, Household.status == CaseStatus.CLOSED) == 2 * demo.CLOSED_CASES_PER_SCALE
 
 
+def test_each_unit_keeps_its_sites_and_providers_names(runner, db):
+    """The copies the vacancy board sorts by agree with the site and provider they copy."""
+    _load(runner)
+    rows = db.session.execute(text(
+        "SELECT units.site_area, sites.area, units.site_name, sites.name, units.provider_name, providers.name "
+        "FROM units JOIN sites ON sites.id = units.site_id JOIN providers ON providers.id = sites.provider_id")).all()
+    assert rows and all(r[0] == r[1] and r[2] == r[3] and r[4] == r[5] for r in rows)
+
+
 def test_confidential_columns_are_ciphertext_in_the_raw_rows(runner, db):
     _load(runner)
     raw_site = db.session.execute(text("SELECT address, location FROM sites ORDER BY id LIMIT 1")).one()

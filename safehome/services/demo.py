@@ -260,7 +260,12 @@ def build_inventory(world: DemoWorld) -> None:
         chunk = site_rows[start:start + CHUNK]
         site_ids += _insert_returning_ids(session, Site, chunk, ("provider_id", "name"))
         world.progress(len(chunk))
-    unit_rows = [{**unit, "site_id": site_id} for site_id, units in zip(site_ids, unit_specs) for unit in units]
+    provider_names = {world.providers[key]: name for key, (name, _domain) in PROVIDERS.items()}
+    # The site's and provider's names each unit keeps for the board's order, given here rather than
+    # looked up unit by unit by the column default.
+    unit_rows = [{**unit, "site_id": site_id, "site_area": site["area"], "site_name": site["name"],
+                  "provider_name": provider_names[site["provider_id"]]}
+                 for site_id, site, units in zip(site_ids, site_rows, unit_specs) for unit in units]
     for start in range(0, len(unit_rows), CHUNK):
         chunk = unit_rows[start:start + CHUNK]
         ids = _insert_returning_ids(session, Unit, chunk, ("site_id", "name"))
