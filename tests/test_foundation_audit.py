@@ -154,3 +154,36 @@ def test_api_admin_actions_are_audited_too(client, db, make_user, token_for):
     client.delete(f"/api/v1/tokens/{token['id']}", headers=headers)
     actions = [e.action for e in _events_about(db, token["id"], "api_token")]
     assert actions == [AuditAction.TOKEN_CREATED, AuditAction.TOKEN_REVOKED]
+
+
+def test_a_case_page_writes_its_audit_event_last_and_a_rollback_drops_it(app, client, login, db, make_user):
+    """The view is audited with the commit, so the page holds SQLite's one write lock only for that moment."""
+    from sqlalchemy import event, func, select
+
+    from safehome.codes import CaseStatus
+    from safehome.models import Household
+
+    worker = make_user("housing_worker")
+    household = Household(reference="FVS-31001", status=CaseStatus.OPEN, pets=[], needs=[], languages=[],
+                          avoid=[], prefer=[], worker_id=worker.id)
+    db.session.add(household)
+    db.session.commit()
+    login(worker)
+    statements = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda conn, cursor, statement, params, context, many: statements.append(statement.split()[0])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert client.get(f"/households/{household.id}").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert statements.count("INSERT") == 1 and statements[-1] == "INSERT" and statements.count("SELECT") > 3
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == AuditAction.VIEW_CASE, AuditEvent.record_id == household.id)) == 1
+    # Recorded but rolled back: never written.
+    audit.record(db.session, Actor(worker, "10.0.0.1"), AuditAction.VIEW_CASE, "household", household.id)
+    db.session.rollback()
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.record_type == "household", AuditEvent.record_id == household.id)) == 1
