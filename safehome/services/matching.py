@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import solver
-from sqlalchemy import Text, cast, func, select
+from sqlalchemy import Text, and_, cast, func, select
 from sqlalchemy.orm import Session, object_session, selectinload
 
 from safehome import crypto
@@ -146,15 +146,14 @@ _LIST_COLUMNS = (Unit.lead_genders, Unit.pets, Unit.features, Unit.languages)
 PATCH_OVERLAP = timedelta(seconds=120)
 
 
+# What makes a unit free for the engine, once: the whole build filters by it, a patch reads it per row.
+_FREE = and_(Unit.status == UnitStatus.AVAILABLE, Unit.retired_at.is_(None), Site.retired_at.is_(None))
+
+
 def _unit_rows():
     return (select(Unit.id, Unit.type, Unit.site_id, Site.location, Unit.bedspaces, Unit.max_male_age,
-                   *(cast(column, Text).label(column.key) for column in _LIST_COLUMNS),
-                   Unit.status, Unit.retired_at, Site.retired_at.label("site_retired_at"))
+                   *(cast(column, Text).label(column.key) for column in _LIST_COLUMNS), _FREE.label("free"))
             .join(Site, Site.id == Unit.site_id))
-
-
-def _is_free(row) -> bool:
-    return row.status == UnitStatus.AVAILABLE and row.retired_at is None and row.site_retired_at is None
 
 
 def inventory_version(session: Session) -> tuple:
@@ -216,15 +215,13 @@ def free_unit_pool(session: Session) -> solver.UnitPool:
     if fresh and cached.version[1] is not None and cached.version[3] == version[3]:
         units, points, built = dict(cached.units), cached.points, cached.built
         for row in session.execute(_unit_rows().where(Unit.updated_at >= cached.version[1] - PATCH_OVERLAP)):
-            if _is_free(row):
+            if row.free:
                 units[row.id] = engine_unit_from(row)
             else:
                 units.pop(row.id, None)
     else:
         units, points, built = {}, {}, time.monotonic()
-        free = _unit_rows().where(Unit.status == UnitStatus.AVAILABLE, Unit.retired_at.is_(None),
-                                  Site.retired_at.is_(None))
-        for row in session.execute(free):
+        for row in session.execute(_unit_rows().where(_FREE)):
             units[row.id] = engine_unit_from(row)
     pool = solver.UnitPool([units[i] for i in sorted(units)])
     with _pools_lock:
@@ -399,7 +396,7 @@ def solve_batch(session: Session, households: Sequence[Household], time_limit: f
         else:
             engine_households.append(h)
     engine_households.sort(key=lambda h: ("high", "medium", "standard").index(h.risk))
-    placed_here = {h.id for h in engine_households}
+    in_run = {h.id for h in engine_households}  # the victims in this run, whose requests are kept apart
     apart, skipped_requests = [], {}
     for item in requests:
         h = perpetrator_household(item.request, item.avoid, item.zones, as_of)
@@ -409,7 +406,7 @@ def solve_batch(session: Session, households: Sequence[Household], time_limit: f
             continue
         engine_households.append(h)
         apart += [solver.Apart(a=household_key(victim), b=h.id, km=item.km) for victim in sorted(item.victims)
-                  if household_key(victim) in placed_here]
+                  if household_key(victim) in in_run]
     instance = solver.Instance(tuple(engine_households), pool.units, apart=tuple(apart), as_of=as_of)
     solution = solver.solve(instance, solver.Settings(time_limit=time_limit))
     by_id = {h.id: h for h in engine_households}
