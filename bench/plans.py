@@ -42,6 +42,8 @@ def show_plans(app, worker_email: str) -> None:
             "vacancy board": lambda: inventory.vacancy_board(session, actor, inventory.BoardFilters()),
             "vacancy board, refuges": lambda: inventory.vacancy_board(
                 session, actor, inventory.BoardFilters(types=("refuge",))),
+            "vacancy board, women": lambda: inventory.vacancy_board(
+                session, actor, inventory.BoardFilters(lead_gender="female")),
             "vacancy board, one area, women": lambda: inventory.vacancy_board(
                 session, actor, inventory.BoardFilters(area=area, lead_gender="female")),
             "vacancy board, page 20": lambda: inventory.vacancy_board(
