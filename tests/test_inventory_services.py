@@ -399,7 +399,45 @@ def test_board_loads_sites_in_the_same_query(db, add_site, add_unit, app):
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
     assert len(names) == 3
-    assert len(statements) == 2  # counts by type (and so the total), the page: none per unit
+    # The inventory's version (2), counts by type (and so the total), the page: none per unit.
+    assert len(statements) == 4
+
+
+def test_board_counts_are_kept_until_the_inventory_changes(db, add_site, add_unit, make_provider, make_user):
+    """A filtered count reads every free unit, so it is kept; any change to a unit, another viewer's
+    scope or another day counts again."""
+    from sqlalchemy import event
+
+    site = add_site()
+    units = [add_unit(site) for _ in range(3)]
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    women = inventory.BoardFilters(lead_gender="female")
+
+    def refuges(who=SYSTEM, day=TODAY, filters=women) -> tuple[int, bool]:
+        """The board's count of refuges, and whether the units were counted for it."""
+        statements.clear()
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            board = inventory.vacancy_board(db.session, who, filters, today=day)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return board.counts_by_type["refuge"], any("GROUP BY units.type" in s for s in statements)
+
+    assert refuges() == (3, True)
+    assert refuges() == (3, False)
+    assert refuges(filters=inventory.BoardFilters(lead_gender="female", types=("refuge",))) == (3, False)
+    inventory.change_status(db.session, SYSTEM, units[0], "out_of_use")
+    db.session.commit()
+    assert refuges() == (2, True)
+    add_unit(site)
+    assert refuges() == (3, True)
+    assert refuges(day=TODAY + timedelta(days=1)) == (3, True)
+    assert refuges(filters=inventory.BoardFilters(lead_gender="male")) == (0, True)
+    # Another provider's user has counts of their own, not the ones kept for the service.
+    stranger = make_user("provider", provider=make_provider())
+    assert refuges(actor(stranger)) == (0, True)
+    assert refuges() == (3, False)
 
 
 def test_board_orders_by_area_and_site_and_pages_across_free_now_and_soon(db, add_site, add_unit):

@@ -21,7 +21,10 @@ import csv
 import io
 import math
 import re
-from dataclasses import dataclass, field
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -817,26 +820,81 @@ def _scoped_units(query, actor: Actor):
     return query.where(Unit.site_id.in_(access.scope_sites(select(Site.id), actor.user).scalar_subquery()))
 
 
+# The inventory's version: what the matching engine's unit pool and the board's counts are kept by.
+
+# Units changed this long before the newest change still count as recent, so a change committed a
+# little after a later one (its updated_at older) still changes the version and is read by a patch.
+PATCH_OVERLAP = timedelta(seconds=120)
+
+
+def inventory_version(session: Session) -> tuple:
+    """A cheap fingerprint of the inventory: it changes whenever a unit or the set of live sites does.
+
+    (highest unit id, latest ``updated_at``, units changed within ``PATCH_OVERLAP`` of it, live sites):
+    the third catches a change committed after a later one. Every change of a unit goes through this
+    service and bumps its ``updated_at`` (an ORM or Core UPDATE of ``Unit`` does); a site that moves
+    or is renamed changes no unit's row count, so what is kept by this version is also given a
+    maximum age. Two statements of index reads (``ix_units_updated_at``, the primary key,
+    ``ix_sites_live_area``).
+    """
+    live_sites = select(func.count(Site.id)).where(Site.retired_at.is_(None)).scalar_subquery()
+    top, latest, sites = session.execute(select(func.max(Unit.id), func.max(Unit.updated_at), live_sites)).one()
+    recent = session.scalar(select(func.count(Unit.id)).where(Unit.updated_at >= latest - PATCH_OVERLAP)) \
+        if latest is not None else 0
+    return (top, latest, recent, sites)
+
+
+BOARD_COUNTS_MAX_AGE_SECONDS = 60.0
+BOARD_COUNTS_KEPT = 256  # filter combinations kept per process (each entry is a dozen numbers)
+_board_counts: OrderedDict[tuple, tuple[float, list[tuple]]] = OrderedDict()
+_board_counts_lock = threading.Lock()
+
+
+def _board_count_rows(session: Session, actor: Actor, filters: BoardFilters, today: date) -> list[tuple]:
+    """(type, group, units) for the board's two groups under these filters but the type filter.
+
+    One statement counts both groups by type. A filtered count reads every free
+    unit (a gender, pet or feature filter is a text match), so the rows are kept
+    in this process for the inventory's version, the viewer's scope and the day;
+    any change to a unit or to the live sites makes a new version, and no entry
+    is used after ``BOARD_COUNTS_MAX_AGE_SECONDS`` (the version's own limits:
+    see ``inventory_version``).
+    """
+    key = (str(session.get_bind().url), access.provider_scope(actor.user), replace(filters, types=()), today,
+           inventory_version(session))
+    with _board_counts_lock:
+        kept = _board_counts.get(key)
+        if kept is not None and time.monotonic() - kept[0] < BOARD_COUNTS_MAX_AGE_SECONDS:
+            _board_counts.move_to_end(key)
+            return kept[1]
+    criteria = _board_criteria(filters, with_types=False)
+    counted = [_scoped_units(select(Unit.type, literal(group), func.count()), actor)
+               .where(*criteria, *conditions).group_by(Unit.type)
+               for group, conditions in enumerate(_board_groups(filters, today))]
+    rows = [tuple(row) for row in session.execute(union_all(*counted))]
+    with _board_counts_lock:
+        _board_counts[key] = (time.monotonic(), rows)
+        while len(_board_counts) > BOARD_COUNTS_KEPT:
+            _board_counts.popitem(last=False)
+    return rows
+
+
 def vacancy_board(session: Session, actor: Actor, filters: BoardFilters, *, page: int = 1, per_page: int = 50,
                   today: date | None = None) -> Board:
     """What is free now (available) and soon (frees within ``within_days``), filtered, with counts by type.
 
     Free now first (by area, site and unit name), then by the day they free.
     Counts by type ignore the type filter, so they say what choosing another
-    type would show. One statement counts both groups by type (from an index);
-    the page then reads only its own rows, in its group's index order (a second
+    type would show (``_board_count_rows``, from an index or kept). The page
+    then reads only its own rows, in its group's index order (a second
     statement only for the page where free now ends and soon begins). Sites and
     providers load with the units; nothing here opens a location.
     """
     today = today or today_uk()
     now, soon = _board_groups(filters, today)
-    criteria = _board_criteria(filters, with_types=False)
-    counted = [_scoped_units(select(Unit.type, literal(group), func.count()), actor)
-               .where(*criteria, *conditions).group_by(Unit.type)
-               for group, conditions in ((0, now), (1, soon))]
     counts: dict[str, int] = dict.fromkeys(UnitType.codes(), 0)
     shown = [0, 0]  # units in each group that the type filter keeps
-    for unit_type, group, n in session.execute(union_all(*counted)):
+    for unit_type, group, n in _board_count_rows(session, actor, filters, today):
         counts[unit_type.value] += n
         if not filters.types or unit_type.value in filters.types:
             shown[group] += n

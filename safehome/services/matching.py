@@ -7,7 +7,7 @@ turns them into ``solver.Household`` / ``solver.Unit``. Engine ids are
 
 The free units (available, not retired, on a live site) are prepared once as a
 ``solver.UnitPool`` and kept in this process, keyed by a cheap inventory
-version (``inventory_version``), so a suggestion does not rebuild tens of
+version (``inventory.inventory_version``), so a suggestion does not rebuild tens of
 thousands of units. Every status change goes through the inventory service,
 which bumps the unit's ``updated_at``: when only units changed, the pool is
 patched with the units changed since; site moves do not touch units, so a pool
@@ -24,16 +24,17 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import solver
-from sqlalchemy import Text, and_, cast, func, select
+from sqlalchemy import Text, and_, cast, select
 from sqlalchemy.orm import Session, object_session, selectinload
 
 from safehome import crypto
 from safehome.codes import TEMPORARY_UNIT_TYPES, UnitStatus
 from safehome.errors import FieldProblem, ValidationError
 from safehome.models import Household, Site, Unit
+from safehome.services.inventory import PATCH_OVERLAP, inventory_version
 
 log = logging.getLogger(__name__)
 
@@ -141,10 +142,6 @@ def household_for_engine(household: Household, as_of: date,
 # The unit's list columns are read as their JSON text and decoded once per distinct text: across
 # 50,000 units there are only a few dozen distinct lists, and decoding each row's was most of a build.
 _LIST_COLUMNS = (Unit.lead_genders, Unit.pets, Unit.features, Unit.languages)
-# Units changed this long before the newest change are read again when the pool is patched, so a
-# change committed a little after a later one (its updated_at older) is still picked up.
-PATCH_OVERLAP = timedelta(seconds=120)
-
 
 # What makes a unit free for the engine, once: the whole build filters by it, a patch reads it per row.
 _FREE = and_(Unit.status == UnitStatus.AVAILABLE, Unit.retired_at.is_(None), Site.retired_at.is_(None))
@@ -154,20 +151,6 @@ def _unit_rows():
     return (select(Unit.id, Unit.type, Unit.site_id, Site.location, Unit.bedspaces, Unit.max_male_age,
                    *(cast(column, Text).label(column.key) for column in _LIST_COLUMNS), _FREE.label("free"))
             .join(Site, Site.id == Unit.site_id))
-
-
-def inventory_version(session: Session) -> tuple:
-    """A cheap fingerprint of the inventory: it changes whenever a unit or the set of live sites does.
-
-    (highest unit id, latest ``updated_at``, units changed within ``PATCH_OVERLAP`` of it, live sites):
-    the third catches a change committed after a later one. Index reads (``ix_units_updated_at``,
-    the primary key) but the count of live sites.
-    """
-    top, latest = session.execute(select(func.max(Unit.id), func.max(Unit.updated_at))).one()
-    recent = session.scalar(select(func.count(Unit.id)).where(Unit.updated_at >= latest - PATCH_OVERLAP)) \
-        if latest is not None else 0
-    sites = session.scalar(select(func.count(Site.id)).where(Site.retired_at.is_(None)))
-    return (top, latest, recent, sites)
 
 
 @dataclass
