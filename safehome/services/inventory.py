@@ -828,26 +828,50 @@ PATCH_OVERLAP = timedelta(seconds=120)
 
 
 def inventory_version(session: Session) -> tuple:
-    """A cheap fingerprint of the inventory: it changes whenever a unit or the set of live sites does.
+    """A cheap fingerprint of the inventory: it changes whenever a unit changes or a site is added.
 
-    (highest unit id, latest ``updated_at``, units changed within ``PATCH_OVERLAP`` of it, live sites):
-    the third catches a change committed after a later one. Every change of a unit goes through this
-    service and bumps its ``updated_at`` (an ORM or Core UPDATE of ``Unit`` does); a site that moves
-    or is renamed changes no unit's row count, so what is kept by this version is also given a
-    maximum age. Two statements of index reads (``ix_units_updated_at``, the primary key,
-    ``ix_sites_live_area``).
+    (highest unit id, latest ``updated_at``, units changed within ``PATCH_OVERLAP`` of it, highest
+    site id): the third catches a change committed after a later one. Every change of a unit goes
+    through this service and bumps its ``updated_at`` (an ORM or Core UPDATE of ``Unit`` does), and
+    retiring a site or provider retires its units first, so that changes them too. A site that moves
+    or is renamed changes no unit's status, so what is kept by this version also has a maximum age.
+    Each part is one index lookup: a SELECT of several max() would scan the table instead.
     """
-    live_sites = select(func.count(Site.id)).where(Site.retired_at.is_(None)).scalar_subquery()
-    top, latest, sites = session.execute(select(func.max(Unit.id), func.max(Unit.updated_at), live_sites)).one()
+    def highest(column):
+        return select(func.max(column)).scalar_subquery()
+
+    top, latest, sites = session.execute(select(highest(Unit.id), highest(Unit.updated_at), highest(Site.id))).one()
     recent = session.scalar(select(func.count(Unit.id)).where(Unit.updated_at >= latest - PATCH_OVERLAP)) \
         if latest is not None else 0
     return (top, latest, recent, sites)
 
 
-BOARD_COUNTS_MAX_AGE_SECONDS = 60.0
-BOARD_COUNTS_KEPT = 256  # filter combinations kept per process (each entry is a dozen numbers)
-_board_counts: OrderedDict[tuple, tuple[float, list[tuple]]] = OrderedDict()
-_board_counts_lock = threading.Lock()
+KEPT_MAX_AGE_SECONDS = 60.0
+KEPT_ENTRIES = 256  # board reads kept per process (counts by type, areas: each a few dozen values)
+_kept: OrderedDict[tuple, tuple[float, object]] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def _kept_for_version(session: Session, actor: Actor, key: tuple, compute):
+    """``compute()``, kept in this process for the inventory's version, the viewer's scope and ``key``.
+
+    For the board's reads that cost more than the version does. Any change to a
+    unit or a new site makes a new version; nothing kept is used after
+    ``KEPT_MAX_AGE_SECONDS``, which bounds what the version does not see (a site
+    renamed, or retired with no units).
+    """
+    key = (str(session.get_bind().url), access.provider_scope(actor.user), inventory_version(session), *key)
+    with _kept_lock:
+        kept = _kept.get(key)
+        if kept is not None and time.monotonic() - kept[0] < KEPT_MAX_AGE_SECONDS:
+            _kept.move_to_end(key)
+            return kept[1]
+    value = compute()
+    with _kept_lock:
+        _kept[key] = (time.monotonic(), value)
+        while len(_kept) > KEPT_ENTRIES:
+            _kept.popitem(last=False)
+    return value
 
 
 def _board_count_rows(session: Session, actor: Actor, filters: BoardFilters, today: date) -> list[tuple]:
@@ -855,28 +879,16 @@ def _board_count_rows(session: Session, actor: Actor, filters: BoardFilters, tod
 
     One statement counts both groups by type. A filtered count reads every free
     unit (a gender, pet or feature filter is a text match), so the rows are kept
-    in this process for the inventory's version, the viewer's scope and the day;
-    any change to a unit or to the live sites makes a new version, and no entry
-    is used after ``BOARD_COUNTS_MAX_AGE_SECONDS`` (the version's own limits:
-    see ``inventory_version``).
+    for the inventory's version (``_kept_for_version``) and the day.
     """
-    key = (str(session.get_bind().url), access.provider_scope(actor.user), replace(filters, types=()), today,
-           inventory_version(session))
-    with _board_counts_lock:
-        kept = _board_counts.get(key)
-        if kept is not None and time.monotonic() - kept[0] < BOARD_COUNTS_MAX_AGE_SECONDS:
-            _board_counts.move_to_end(key)
-            return kept[1]
-    criteria = _board_criteria(filters, with_types=False)
-    counted = [_scoped_units(select(Unit.type, literal(group), func.count()), actor)
-               .where(*criteria, *conditions).group_by(Unit.type)
-               for group, conditions in enumerate(_board_groups(filters, today))]
-    rows = [tuple(row) for row in session.execute(union_all(*counted))]
-    with _board_counts_lock:
-        _board_counts[key] = (time.monotonic(), rows)
-        while len(_board_counts) > BOARD_COUNTS_KEPT:
-            _board_counts.popitem(last=False)
-    return rows
+    def count() -> list[tuple]:
+        criteria = _board_criteria(filters, with_types=False)
+        counted = [_scoped_units(select(Unit.type, literal(group), func.count()), actor)
+                   .where(*criteria, *conditions).group_by(Unit.type)
+                   for group, conditions in enumerate(_board_groups(filters, today))]
+        return [tuple(row) for row in session.execute(union_all(*counted))]
+
+    return _kept_for_version(session, actor, ("counts", replace(filters, types=()), today), count)
 
 
 def vacancy_board(session: Session, actor: Actor, filters: BoardFilters, *, page: int = 1, per_page: int = 50,
@@ -910,10 +922,10 @@ def vacancy_board(session: Session, actor: Actor, filters: BoardFilters, *, page
                  today + timedelta(days=filters.within_days))
 
 
-def board_areas(session: Session, actor: Actor) -> list[str]:
+def board_areas(session: Session, actor: Actor) -> tuple[str, ...]:
     """The areas (local authorities) that have live sites the actor may see, for the board's filter."""
     query = access.scope_sites(select(Site.area).distinct().where(Site.retired_at.is_(None)), actor.user)
-    return sorted(session.scalars(query))
+    return _kept_for_version(session, actor, ("areas",), lambda: tuple(sorted(session.scalars(query))))
 
 
 # CSV import and export --------------------------------------------------------------

@@ -170,8 +170,9 @@ def free_unit_pool(session: Session) -> solver.UnitPool:
     """The free units as a prepared ``solver.UnitPool``, kept in this process and brought up to date.
 
     When only units changed (a status, a new unit), the pool is patched with the units changed
-    since the last look; when the set of live sites changed, or the pool is ``POOL_MAX_AGE_SECONDS``
-    old (a site that moved does not touch its units), it is built whole. Site locations are opened
+    since the last look (a retired site's units are retired with it); when a site was added, or the
+    pool is ``POOL_MAX_AGE_SECONDS`` old (a site that moved does not touch its units), it is built
+    whole. Site locations are opened
     once per sealed value (a moved site has a new one).
     """
     key = str(session.get_bind().url)
