@@ -227,9 +227,11 @@ def over_http(backend: str, env: dict, waiting: list[int], quick: bool) -> None:
                     f"{(time.perf_counter() - started) * 1000:.0f} ms")
         row(backend, "server", f"gunicorn.conf.py: {len(server.worker_pids())} gthread workers, 1 thread each")
         # Every worker builds its unit pool and loads its templates before the timed runs, as a server
-        # that has been up a while has.
-        bench_http.load(server.base, suggestions, bearer, connections=8, seconds=3 if quick else 6)
-        bench_http.load(server.base, browsing, cookie, connections=8, seconds=3 if quick else 6)
+        # that has been up a while has. A connection closed after each answer lands on any worker;
+        # one kept alive stays on the worker that took it.
+        for paths, headers in ((suggestions, bearer), (browsing, cookie)):
+            bench_http.load(server.base, paths, {**headers, "Connection": "close"}, connections=8,
+                            seconds=3 if quick else 6)
         print(f"  (uptime during the load: {uptime()})", flush=True)
         for name, paths, headers, connections, think, target in (
                 ("case page", cases, cookie, 4, None, "p95 <= 150 ms"),
