@@ -242,8 +242,13 @@ def stays(session: Session, today: date | None = None) -> list[Stay]:
 
 def _over_target(today: date) -> tuple:
     """Still in temporary accommodation and past the target day: days so far exceed the target
-    days exactly when today is after the target date (both count from the same move in)."""
-    return Placement.moved_out_on.is_(None), MoveOnPlan.target_on < today
+    days exactly when today is after the target date (both count from the same move in).
+
+    A plan's stay is one moved in (``create_plan``) that leaves only by moving out, so "still in" is
+    its state: an index finds the few stays in progress, where "not moved out" would also read every
+    declined or lapsed offer (tens of thousands nationally).
+    """
+    return Placement.state == PlacementState.MOVED_IN, MoveOnPlan.target_on < today
 
 
 def over_target(session: Session, today: date | None = None) -> list[Stay]:
