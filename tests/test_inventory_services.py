@@ -438,10 +438,14 @@ def test_board_counts_are_kept_until_the_inventory_changes(db, add_site, add_uni
     stranger = make_user("provider", provider=make_provider())
     assert refuges(actor(stranger)) == (0, True)
     assert refuges() == (3, False)
-    # The board's areas are kept the same way; a new site is a new version.
+    # The board's areas and the units list's total are kept the same way; a new site is a new version.
     assert "Blaby" not in inventory.board_areas(db.session, SYSTEM)
     add_site(area="Blaby")
     assert "Blaby" in inventory.board_areas(db.session, SYSTEM)
+    assert inventory.list_units(db.session, SYSTEM, status="available").total == 3
+    inventory.change_status(db.session, SYSTEM, units[1], "out_of_use")
+    db.session.commit()
+    assert inventory.list_units(db.session, SYSTEM, status="available").total == 2
 
 
 def test_board_orders_by_area_and_site_and_pages_across_free_now_and_soon(db, add_site, add_unit):

@@ -332,13 +332,68 @@ _LIST_ORDER = (Unit.provider_name, Unit.site_name, Unit.site_id, Unit.name)
 _ONE_PROVIDER_ORDER = (Site.name, Unit.name)
 
 
+# The inventory's version: what the matching engine's unit pool and the lists' counts are kept by.
+
+# Units changed this long before the newest change still count as recent, so a change committed a
+# little after a later one (its updated_at older) still changes the version and is read by a patch.
+PATCH_OVERLAP = timedelta(seconds=120)
+
+
+def inventory_version(session: Session) -> tuple:
+    """A cheap fingerprint of the inventory: it changes whenever a unit changes or a site is added.
+
+    (highest unit id, latest ``updated_at``, units changed within ``PATCH_OVERLAP`` of it, highest
+    site id): the third catches a change committed after a later one. Every change of a unit goes
+    through this service and bumps its ``updated_at`` (an ORM or Core UPDATE of ``Unit`` does), and
+    retiring a site or provider retires its units first, so that changes them too. A site that moves
+    or is renamed changes no unit's status, so what is kept by this version also has a maximum age.
+    Each part is one index lookup: a SELECT of several max() would scan the table instead.
+    """
+    def highest(column):
+        return select(func.max(column)).scalar_subquery()
+
+    top, latest, sites = session.execute(select(highest(Unit.id), highest(Unit.updated_at), highest(Site.id))).one()
+    recent = session.scalar(select(func.count(Unit.id)).where(Unit.updated_at >= latest - PATCH_OVERLAP)) \
+        if latest is not None else 0
+    return (top, latest, recent, sites)
+
+
+KEPT_MAX_AGE_SECONDS = 60.0
+KEPT_ENTRIES = 256  # reads kept per process (counts, areas: each a few dozen values at most)
+_kept: OrderedDict[tuple, tuple[float, object]] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def _kept_for_version(session: Session, actor: Actor, key: tuple, compute):
+    """``compute()``, kept in this process for the inventory's version, the viewer's scope and ``key``.
+
+    For the lists' counts that cost more than the version does. Any change to a
+    unit or a new site makes a new version; nothing kept is used after
+    ``KEPT_MAX_AGE_SECONDS``, which bounds what the version does not see (a site
+    renamed, or retired with no units).
+    """
+    key = (str(session.get_bind().url), access.provider_scope(actor.user), inventory_version(session), *key)
+    with _kept_lock:
+        kept = _kept.get(key)
+        if kept is not None and time.monotonic() - kept[0] < KEPT_MAX_AGE_SECONDS:
+            _kept.move_to_end(key)
+            return kept[1]
+    value = compute()
+    with _kept_lock:
+        _kept[key] = (time.monotonic(), value)
+        while len(_kept) > KEPT_ENTRIES:
+            _kept.popitem(last=False)
+    return value
+
+
 def list_units(session: Session, actor: Actor, *, provider_id: int | None = None, site_id: int | None = None,
                status: str | None = None, unit_type: str | None = None, include_retired: bool = False,
                page: int = 1, per_page: int = 50) -> Page:
     """The units the actor may see, by provider, site and name, a page at a time.
 
     The order is an index's (see ``_LIST_ORDER``), so a page reads only its
-    rows; the total is counted on units alone, or from one provider's sites.
+    rows; the total is counted on units alone, or from one provider's sites, and
+    kept for the inventory's version (``_kept_for_version``).
     """
     criteria = []
     if site_id is not None:
@@ -357,7 +412,8 @@ def list_units(session: Session, actor: Actor, *, provider_id: int | None = None
         if provider_id is not None:
             counted = counted.where(Site.provider_id == provider_id)
             query = query.where(Site.provider_id == provider_id)
-    total = session.scalar(counted.where(*criteria)) or 0
+    total = _kept_for_version(session, actor, ("units", provider_id, site_id, status, unit_type, include_retired),
+                              lambda: session.scalar(counted.where(*criteria)) or 0)
     query = query.order_by(*(_ONE_PROVIDER_ORDER if one_provider else _LIST_ORDER))
     items = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
     return Page(items, total, page, per_page)
@@ -818,60 +874,6 @@ def _scoped_units(query, actor: Actor):
     if access.provider_scope(actor.user) is None:
         return query
     return query.where(Unit.site_id.in_(access.scope_sites(select(Site.id), actor.user).scalar_subquery()))
-
-
-# The inventory's version: what the matching engine's unit pool and the board's counts are kept by.
-
-# Units changed this long before the newest change still count as recent, so a change committed a
-# little after a later one (its updated_at older) still changes the version and is read by a patch.
-PATCH_OVERLAP = timedelta(seconds=120)
-
-
-def inventory_version(session: Session) -> tuple:
-    """A cheap fingerprint of the inventory: it changes whenever a unit changes or a site is added.
-
-    (highest unit id, latest ``updated_at``, units changed within ``PATCH_OVERLAP`` of it, highest
-    site id): the third catches a change committed after a later one. Every change of a unit goes
-    through this service and bumps its ``updated_at`` (an ORM or Core UPDATE of ``Unit`` does), and
-    retiring a site or provider retires its units first, so that changes them too. A site that moves
-    or is renamed changes no unit's status, so what is kept by this version also has a maximum age.
-    Each part is one index lookup: a SELECT of several max() would scan the table instead.
-    """
-    def highest(column):
-        return select(func.max(column)).scalar_subquery()
-
-    top, latest, sites = session.execute(select(highest(Unit.id), highest(Unit.updated_at), highest(Site.id))).one()
-    recent = session.scalar(select(func.count(Unit.id)).where(Unit.updated_at >= latest - PATCH_OVERLAP)) \
-        if latest is not None else 0
-    return (top, latest, recent, sites)
-
-
-KEPT_MAX_AGE_SECONDS = 60.0
-KEPT_ENTRIES = 256  # board reads kept per process (counts by type, areas: each a few dozen values)
-_kept: OrderedDict[tuple, tuple[float, object]] = OrderedDict()
-_kept_lock = threading.Lock()
-
-
-def _kept_for_version(session: Session, actor: Actor, key: tuple, compute):
-    """``compute()``, kept in this process for the inventory's version, the viewer's scope and ``key``.
-
-    For the board's reads that cost more than the version does. Any change to a
-    unit or a new site makes a new version; nothing kept is used after
-    ``KEPT_MAX_AGE_SECONDS``, which bounds what the version does not see (a site
-    renamed, or retired with no units).
-    """
-    key = (str(session.get_bind().url), access.provider_scope(actor.user), inventory_version(session), *key)
-    with _kept_lock:
-        kept = _kept.get(key)
-        if kept is not None and time.monotonic() - kept[0] < KEPT_MAX_AGE_SECONDS:
-            _kept.move_to_end(key)
-            return kept[1]
-    value = compute()
-    with _kept_lock:
-        _kept[key] = (time.monotonic(), value)
-        while len(_kept) > KEPT_ENTRIES:
-            _kept.popitem(last=False)
-    return value
 
 
 def _board_count_rows(session: Session, actor: Actor, filters: BoardFilters, today: date) -> list[tuple]:
