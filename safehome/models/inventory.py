@@ -112,7 +112,7 @@ class Unit(Base):
               sqlite_where=text("retired_at IS NULL AND frees_on IS NOT NULL"),
               postgresql_where=text("retired_at IS NULL AND frees_on IS NOT NULL")),
         # The matching engine's cached unit pool asks for the latest change and the units changed
-        # since (services/inventory.py, inventory_version) before every suggestion and board count.
+        # since (services/inventory.py, inventory_version) before every suggestion and every count kept by it.
         Index("ix_units_updated_at", "updated_at"),
     )
 
