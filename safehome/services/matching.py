@@ -7,8 +7,8 @@ turns them into ``solver.Household`` / ``solver.Unit``. Engine ids are
 
 The free units (available, not retired, on a live site) are prepared once as a
 ``solver.UnitPool`` and kept in this process, keyed by a cheap inventory
-version (``inventory.inventory_version``), so a suggestion does not rebuild tens of
-thousands of units. Every status change goes through the inventory service,
+version (``inventory.inventory_version``), so a suggestion does not rebuild
+tens of thousands of units. Every status change goes through the inventory service,
 which bumps the unit's ``updated_at``: when only units changed, the pool is
 patched with the units changed since; site moves do not touch units, so a pool
 is also rebuilt whole once it is ``POOL_MAX_AGE_SECONDS`` old. A stale pool can
@@ -172,8 +172,7 @@ def free_unit_pool(session: Session) -> solver.UnitPool:
     When only units changed (a status, a new unit), the pool is patched with the units changed
     since the last look (a retired site's units are retired with it); when a site was added, or the
     pool is ``POOL_MAX_AGE_SECONDS`` old (a site that moved does not touch its units), it is built
-    whole. Site locations are opened
-    once per sealed value (a moved site has a new one).
+    whole. Site locations are opened once per sealed value (a moved site has a new one).
     """
     key = str(session.get_bind().url)
     version = inventory_version(session)
