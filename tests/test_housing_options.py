@@ -254,8 +254,8 @@ def test_the_queue_page_lists_what_the_queue_holds(db, worker, officer, make_hou
     ho.answer(db.session, actor(officer), answered.id, "refused", TODAY, "no duty", today=TODAY)
     later = TODAY + timedelta(days=3)
     for state in (H.REQUESTED, None):
-        requests = ho.queue(db.session, actor(officer), state)
-        lines = ho.queue_lines(db.session, actor(officer), state, today=later)
+        requests = ho.queue(db.session, actor(officer), state).items
+        lines = ho.queue_lines(db.session, actor(officer), state, today=later).items
         assert [line.id for line in lines] == [r.id for r in requests]
         assert [line.reference for line in lines] == [r.household.reference for r in requests]
         assert [line.days for line in lines] == [ho.days_waiting(r, later) for r in requests]
@@ -286,9 +286,40 @@ def test_the_queue_api_runs_as_many_statements_for_three_requests_as_for_one(cli
         finally:
             event.remove(db.engine, "before_cursor_execute", count)
         assert answer.status_code == 200
-        return len(seen), len(answer.get_json())
+        return len(seen), len(answer.get_json()["items"])
 
     decided_request()
     one = statements()
     decided_request(), decided_request()
     assert statements() == (one[0], 3) and one[1] == 1
+
+
+def test_the_queue_comes_a_page_at_a_time(client, login, db, worker, officer, make_household, token_for):
+    """Nationally the whole history is tens of thousands of requests: the page, the API and the
+    service give one page and the total."""
+    sent = [_send(db, worker, make_household()) for _ in range(3)]
+    ho.answer(db.session, actor(officer), sent[0].id, "refused", TODAY, "no duty", today=TODAY)
+    db.session.commit()
+    first = ho.queue(db.session, actor(officer), None, page=1, per_page=2)
+    second = ho.queue(db.session, actor(officer), None, page=2, per_page=2)
+    assert (first.total, first.pages, second.total) == (3, 2, 3)
+    assert [r.id for r in first.items + second.items] == [r.id for r in sent]
+    waiting = ho.queue_lines(db.session, actor(officer), H.REQUESTED, per_page=2)
+    assert (waiting.total, [line.id for line in waiting.items]) == (2, [sent[1].id, sent[2].id])
+
+    headers = token_for(officer)
+    answer = client.get("/api/v1/housing-options/requests?state=all&page=2&per_page=2", headers=headers)
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert (body["total"], body["page"], body["per_page"]) == (3, 2, 2)
+    assert [item["id"] for item in body["items"]] == [sent[2].id]
+    bad = client.get("/api/v1/housing-options/requests?page=0", headers=headers)
+    assert bad.status_code == 422 and "page" in bad.get_data(as_text=True)
+
+    login(officer)
+    page = client.get("/housing-options/?show=all&page=1")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "3 requests, oldest first" in text and sent[0].household.reference in text
+    bad_page = client.get("/housing-options/?page=0")
+    assert bad_page.status_code == 422 and "Page" in bad_page.get_data(as_text=True)

@@ -21,6 +21,7 @@ from safehome.schemas.journey import (
     HousingOptionsDecisionIn,
     HousingOptionsDecisionOut,
     HousingOptionsQuery,
+    HousingOptionsQueueOut,
     HousingOptionsRequestIn,
     HousingOptionsRequestOut,
     MoveOnBlockIn,
@@ -99,11 +100,12 @@ class InstallWorks(MethodView):
 class HousingOptionsQueue(MethodView):
     @requires(Permission.HO_DECIDE)
     @blp.arguments(HousingOptionsQuery, location="query")
-    @blp.response(200, HousingOptionsRequestOut(many=True))
+    @blp.response(200, HousingOptionsQueueOut)
     def get(self, query):
-        """The Housing Options queue (default: waiting for an answer), oldest first."""
+        """The Housing Options queue (default: waiting for an answer), oldest first, a page at a time."""
         state = None if query["state"] == "all" else HousingOptionsState(query["state"])
-        return housing_options.queue(db.session, current_actor(), state)
+        return housing_options.queue(db.session, current_actor(), state, page=query["page"],
+                                     per_page=query["per_page"])
 
 
 @blp.route("/households/<int:household_id>/housing-options-requests")

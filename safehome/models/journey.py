@@ -145,6 +145,8 @@ class HousingOptionsRequest(Base):
         CheckConstraint("answered_on IS NULL OR state != 'requested'", name="answered_not_waiting"),
         Index("ix_housing_options_requests_state", "state", "requested_at"),
         Index("ix_housing_options_requests_answered", "state", "answered_on"),  # confirmed in a quarter
+        # The queue's "every request" pages, oldest first (id after it: SQLite's rowid, PostgreSQL's key).
+        Index("ix_housing_options_requests_requested_at", "requested_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

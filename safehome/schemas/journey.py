@@ -129,6 +129,8 @@ class HousingOptionsDecisionIn(InputSchema):
 
 class HousingOptionsQuery(QuerySchema):
     state = fields.Str(load_default="requested", validate=validate.OneOf(HousingOptionsState.codes() + ["all"]))
+    page = fields.Int(load_default=1, validate=validate.Range(1, 10**6))
+    per_page = fields.Int(load_default=100, validate=validate.Range(1, 200))
 
 
 class HousingOptionsDecisionOut(Schema):
@@ -155,6 +157,13 @@ class HousingOptionsRequestOut(Schema):
 
 
 # Move-on -------------------------------------------------------------------------
+
+class HousingOptionsQueueOut(Schema):
+    items = fields.List(fields.Nested(HousingOptionsRequestOut), required=True)
+    total = fields.Int(required=True)
+    page = fields.Int(required=True)
+    per_page = fields.Int(required=True)
+
 
 class MoveOnPlanIn(InputSchema):
     target_on = fields.Date(required=True)

@@ -11,7 +11,7 @@ counted in London calendar days (``timeliness.days_between``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, func, select
@@ -22,6 +22,7 @@ from safehome.errors import FieldProblem, NotFound, TransitionError, ValidationE
 from safehome.models import Household, HousingOptionsDecision, HousingOptionsRequest
 from safehome.services import Actor, audit
 from safehome.services.cases import JOURNEY_ROLES, check_note, household_for
+from safehome.services.paging import Page
 from safehome.services.timeliness import days_between, today_uk, uk_day
 
 H = HousingOptionsState
@@ -100,30 +101,41 @@ def view_request(session: Session, actor: Actor, request_id: int) -> HousingOpti
     return request
 
 
-def _queue(session: Session, actor: Actor, state: HousingOptionsState | None, query) -> list:
-    """Run ``query`` (oldest first) as the queue of requests in ``state`` (None: all); the look is audited."""
+QUEUE_PER_PAGE = 100  # nationally the whole history is tens of thousands of requests
+
+
+def _queue(session: Session, actor: Actor, state: HousingOptionsState | None, query, page: int,
+           per_page: int) -> Page:
+    """One page of ``query`` (oldest first) as the queue of requests in ``state`` (None: all), with the
+    queue's total; the look is audited."""
     if not _may_read(actor):
         raise NotFound("No such queue.")
-    query = query.order_by(HousingOptionsRequest.requested_at, HousingOptionsRequest.id)
+    counted = select(func.count(HousingOptionsRequest.id))
     if state is not None:
         query = query.where(HousingOptionsRequest.state == state)
-    rows = list(session.execute(query))
+        counted = counted.where(HousingOptionsRequest.state == state)
+    query = query.order_by(HousingOptionsRequest.requested_at, HousingOptionsRequest.id)
+    rows = list(session.execute(query.limit(per_page).offset((page - 1) * per_page)))
+    total = session.scalar(counted) or 0
     audit.record(session, actor, AuditAction.VIEW_CASE, "housing_options_queue", None,
-                 f"state={state.value if state else 'all'} n={len(rows)}")
-    return rows
+                 f"state={state.value if state else 'all'} page={page} n={len(rows)}")
+    return Page(rows, total, page, per_page)
 
 
-def queue(session: Session, actor: Actor, state: HousingOptionsState | None = H.REQUESTED) -> list[HousingOptionsRequest]:
-    """The Housing Options queue: requests in ``state`` (None: all), oldest first. The look is audited."""
+def queue(session: Session, actor: Actor, state: HousingOptionsState | None = H.REQUESTED, *, page: int = 1,
+          per_page: int = QUEUE_PER_PAGE) -> Page:
+    """The Housing Options queue: requests in ``state`` (None: all), oldest first, a page at a time.
+    The look is audited."""
     # The API shows each case's reference and each request's decisions: one statement each, not one a request.
     query = select(HousingOptionsRequest).options(selectinload(HousingOptionsRequest.household),
                                                   selectinload(HousingOptionsRequest.decisions))
-    return [request for (request,) in _queue(session, actor, state, query)]
+    found = _queue(session, actor, state, query, page, per_page)
+    return replace(found, items=[request for (request,) in found.items])
 
 
 @dataclass(frozen=True)
 class QueueLine:
-    """A request as the queue page lists it: only what the page shows (hundreds of rows load no records)."""
+    """A request as the queue page lists it: only what the page shows (a page loads no records)."""
 
     id: int
     reference: str  # the case's
@@ -136,14 +148,14 @@ class QueueLine:
 
 
 def queue_lines(session: Session, actor: Actor, state: HousingOptionsState | None = H.REQUESTED,
-                today: date | None = None) -> list[QueueLine]:
+                today: date | None = None, *, page: int = 1, per_page: int = QUEUE_PER_PAGE) -> Page:
     """The Housing Options queue for the page, as ``queue`` (the same requests, order and audit)."""
     today = today or today_uk()
     r = HousingOptionsRequest
     query = select(r.id, Household.reference, r.kind, r.other_detail, r.requested_at, r.state, r.answered_on)
     query = query.join(r.household)
-    return [QueueLine(*row, days=days_waiting(row, today))
-            for row in _queue(session, actor, state, query)]
+    found = _queue(session, actor, state, query, page, per_page)
+    return replace(found, items=[QueueLine(*row, days=days_waiting(row, today)) for row in found.items])
 
 
 def requests_for_household(session: Session, household_id: int) -> list[HousingOptionsRequest]:

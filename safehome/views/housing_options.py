@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request, url_for
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms import DateField, IntegerField, StringField, TextAreaField
+from wtforms.validators import Length, NumberRange, Optional
 
 from safehome.auth_session import current_actor
 from safehome.codes import HousingDuty, HousingOptionsKind, HousingOptionsState
@@ -15,6 +15,13 @@ from safehome.views.account import EmptyForm
 from safehome.views.journey import act, choice, journey_url
 
 bp = Blueprint("housing_options", __name__, url_prefix="/housing-options")
+
+
+class QueueForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(1, 10**6)])
 
 
 class SendForm(FlaskForm):
@@ -42,10 +49,13 @@ def _request_url(request_id: int) -> str:
 @bp.route("/")
 @requires(Permission.HO_DECIDE)
 def queue():
+    form = QueueForm(request.args)
     show = request.args.get("show", "waiting")
     state = None if show == "all" else HousingOptionsState.REQUESTED
-    requests = housing_options.queue_lines(db.session, current_actor(), state)
-    return render_template("housing_options/queue.html", requests=requests, show=show)
+    if not form.validate():
+        return render_template("housing_options/queue.html", form=form, requests=None, show=show), 422
+    requests = housing_options.queue_lines(db.session, current_actor(), state, page=form.page.data or 1)
+    return render_template("housing_options/queue.html", form=form, requests=requests, show=show)
 
 
 @bp.route("/households/<int:household_id>/send", methods=["POST"])
