@@ -1,10 +1,10 @@
 """The HTTP side of `make bench`: gunicorn on 127.0.0.1 and wrk against it, bounded in time.
 
 ``Server`` starts gunicorn on a free port with the environment given and the
-repository's gunicorn.conf.py, as production runs it (``workers`` overrides its
-count), waits until it answers, and stops it; ``rss_of_workers`` reads the
-resident memory of its worker processes. ``load`` runs wrk with a
-Lua script that cycles through a list of paths and prints the median, 95th
+repository's gunicorn.conf.py, as production runs it (``WEB_CONCURRENCY`` in the
+environment sets the worker count), waits until it answers, and stops it;
+``rss_of_workers`` reads the resident memory of its worker processes. ``load``
+runs wrk with a Lua script that cycles through a list of paths and prints the median, 95th
 and 99th percentiles and the error counts; wrk's default 2 s timeout is
 raised so a slow answer is measured rather than counted as an error.
 """
@@ -58,8 +58,8 @@ def free_port() -> int:
 class Server:
     """gunicorn serving wsgi:app with ``env``; a context manager."""
 
-    def __init__(self, env: dict[str, str], workers: int | None = None, log: Path | None = None):
-        self.env, self.workers, self.port = env, workers, free_port()
+    def __init__(self, env: dict[str, str], log: Path | None = None):
+        self.env, self.port = env, free_port()
         self.log = log or Path(tempfile.gettempdir()) / f"safehome-bench-gunicorn-{self.port}.log"
         self.process: subprocess.Popen | None = None
 
@@ -70,8 +70,8 @@ class Server:
     def __enter__(self) -> Self:
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
-                [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.port}", "wsgi:app",
-                 *(["--workers", str(self.workers)] if self.workers else [])], cwd=ROOT, env={**os.environ, **self.env},
+                [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.port}", "wsgi:app"], cwd=ROOT,
+                env={**os.environ, **self.env},
                 stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:

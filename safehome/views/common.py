@@ -4,7 +4,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import flash
-from wtforms import SelectChoice, SelectMultipleField
+from wtforms import IntegerField, SelectChoice, SelectMultipleField
+from wtforms.validators import NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from safehome.errors import ValidationError
@@ -47,3 +48,8 @@ def safe_next(target: str | None, default: str) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return default
     return target
+
+
+def page_field() -> IntegerField:
+    """A list's page number in its query string: 1 when absent, a whole number from 1 otherwise."""
+    return IntegerField("Page", default=1, validators=[Optional(), NumberRange(1, 10**6)])

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request, url_for
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, StringField, TextAreaField
-from wtforms.validators import Length, NumberRange, Optional
+from wtforms import DateField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
 
 from safehome.auth_session import current_actor
 from safehome.codes import HousingDuty, HousingOptionsKind, HousingOptionsState
@@ -12,6 +12,7 @@ from safehome.extensions import db
 from safehome.permissions import Permission, requires
 from safehome.services import housing_options
 from safehome.views.account import EmptyForm
+from safehome.views.common import page_field
 from safehome.views.journey import act, choice, journey_url
 
 bp = Blueprint("housing_options", __name__, url_prefix="/housing-options")
@@ -21,7 +22,7 @@ class QueueForm(FlaskForm):
     class Meta:
         csrf = False
 
-    page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(1, 10**6)])
+    page = page_field()
 
 
 class SendForm(FlaskForm):

@@ -21,7 +21,7 @@ from safehome.permissions import Permission, requires
 from safehome.schemas.inventory import board_filters
 from safehome.services import inventory, maps
 from safehome.views.account import EmptyForm
-from safehome.views.common import CheckboxesField, form_errors_from, select_choices
+from safehome.views.common import CheckboxesField, form_errors_from, page_field, select_choices
 
 bp = Blueprint("units", __name__, url_prefix="/units")
 
@@ -94,7 +94,7 @@ class BoardForm(FlaskForm):
     min_bedspaces = IntegerField("At least this many bedspaces",
                                  validators=[Optional(), NumberRange(1, inventory.MAX_BEDSPACES)])
     within_days = IntegerField("Free within (days)", default=14, validators=[Optional(), NumberRange(0, 365)])
-    page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(1, 10**6)])
+    page = page_field()
 
 
 class IndexForm(FlaskForm):
@@ -103,7 +103,7 @@ class IndexForm(FlaskForm):
 
     status = SelectField("Status", choices=_none_first(UnitStatus.choices()), default="")
     type = SelectField("Type", choices=_none_first(UnitType.choices()), default="")
-    page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(1, 10**6)])
+    page = page_field()
 
 
 class ImportForm(FlaskForm):
