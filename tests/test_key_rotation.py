@@ -123,6 +123,25 @@ def test_a_stopped_rotation_is_finished_by_the_next_run(db, world, keys):
     assert opened(db) == world
 
 
+class Killed(Exception):
+    """Stands for the process dying between two batches."""
+
+
+def test_each_batch_is_kept_when_the_run_dies_after_it(db, world, keys):
+    keys(KEY_B, KEY_A)
+
+    def die(_count):
+        raise Killed
+
+    with pytest.raises(Killed):
+        rotate_data_key(db.session, SYSTEM, batch_size=2, progress=die)  # progress is told after each commit
+    db.session.rollback()  # the dead run's open transaction is gone
+
+    assert 0 < len(under_current_key(db)) <= 2 * 4  # the first batch (2 rows, up to 4 columns each) stayed
+    assert rotate_data_key(db.session, SYSTEM).remaining == 0
+    assert under_current_key(db) == set(world)
+
+
 def test_a_second_run_changes_nothing(db, world, keys):
     stamped = dict(db.session.execute(select(Household.id, Household.updated_at)).all())
     keys(KEY_B, KEY_A)
