@@ -36,7 +36,7 @@ def register_extensions(app: Flask) -> None:
     from safehome import crypto
     from safehome.extensions import api, csrf, db, login_manager, migrate
 
-    crypto.install_key(app.config["SAFEHOME_DATA_KEY"])
+    crypto.install_key(app.config["SAFEHOME_DATA_KEY"], app.config["SAFEHOME_OLD_DATA_KEYS"])
     # SQLAlchemy logs result rows at DEBUG (names, references): a DEBUG root logger must not turn that on.
     logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
     db.init_app(app)

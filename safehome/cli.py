@@ -216,5 +216,30 @@ def anonymise_closed(years: int | None, dry_run: bool) -> None:
     click.echo(f"{result.cases} closed case(s) before {result.cutoff.date().isoformat()} anonymised")
 
 
+@click.command("rotate-data-key")
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=500, show_default=True,
+              help="Rows re-sealed in each transaction")
+@with_appcontext
+def rotate_data_key(batch_size: int) -> None:
+    """Re-seal every sealed value under SAFEHOME_DATA_KEY; run again to finish a stopped run."""
+    import sys
+
+    from safehome import crypto
+    from safehome.services import key_rotation
+
+    try:
+        with click.progressbar(length=key_rotation.values_to_reseal(db.session), label="re-sealing",
+                               file=sys.stderr) as bar:
+            result = key_rotation.rotate_data_key(db.session, SYSTEM, batch_size=batch_size, progress=bar.update)
+    except crypto.SealError as exc:
+        raise click.ClickException(f"{exc}. Values re-sealed so far stay done.") from None
+    click.echo(f"{result.resealed} value{'' if result.resealed == 1 else 's'} re-sealed under key id {result.key_id}")
+    if result.remaining:
+        raise click.ClickException(f"{result.remaining} value(s) are still under another key (written by a server "
+                                   "still sealing with the old key?): restart every server with the new key and run "
+                                   "rotate-data-key again")
+    click.echo("no value remains under an old key: SAFEHOME_OLD_DATA_KEYS can now be emptied")
+
+
 COMMANDS = [create_user, create_token, lapse_offers, load_areas, demo_data, report, backup_command, restore_command,
-            anonymise_closed]
+            anonymise_closed, rotate_data_key]

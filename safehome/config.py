@@ -12,6 +12,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from safehome import crypto
+
 # Values that must never reach production: anything shorter, or these.
 _KNOWN_BAD_SECRETS = {"", "dev", "change-me", "secret", "changeme"}
 
@@ -46,6 +48,17 @@ def new_data_key() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
+def _old_data_keys(raw: str) -> tuple[str, ...]:
+    """SAFEHOME_OLD_DATA_KEYS: comma-separated keys that still open values sealed before a rotation."""
+    keys = tuple(item.strip() for item in raw.split(",") if item.strip())
+    for position, key in enumerate(keys, 1):
+        try:
+            crypto.decode_key(key, f"SAFEHOME_OLD_DATA_KEYS key {position}")
+        except crypto.SealError as exc:
+            raise ConfigError(str(exc)) from exc
+    return keys
+
+
 def load(instance_path: Path, overrides: dict | None = None) -> dict:
     """Build the settings mapping from the environment; ``overrides`` win."""
     overrides = overrides or {}
@@ -71,6 +84,8 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
         "ENV_NAME": env,
         "SECRET_KEY": secret_key,
         "SAFEHOME_DATA_KEY": data_key,
+        # Keys replaced by a rotation, kept until rotate-data-key has re-sealed every value under the current one.
+        "SAFEHOME_OLD_DATA_KEYS": os.environ.get("SAFEHOME_OLD_DATA_KEYS", ""),
         "SQLALCHEMY_DATABASE_URI": database_url,
         # hide_parameters: a logged statement or a database error never carries the values (names, references).
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
@@ -109,4 +124,6 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
         "OPENAPI_SWAGGER_UI_PATH": None,
     }
     settings.update(overrides)
+    # Checked after the overrides, so a malformed old key stops the start however it was given.
+    settings["SAFEHOME_OLD_DATA_KEYS"] = _old_data_keys(settings["SAFEHOME_OLD_DATA_KEYS"])
     return settings
