@@ -95,6 +95,36 @@ class PlacementDetailOut(PlacementStaffOut):
     events = fields.List(fields.Nested(PlacementEventOut))
 
 
+class PlacementEventCouncilOut(Schema):
+    at = fields.DateTime(required=True)
+    from_state = _code("from_state")
+    to_state = _code("to_state")
+
+
+class PlacementCouncilOut(Schema):
+    """What Housing Options may see of a placement (``placements.CouncilPlacement``): the kind of place and
+    its council, never which one, how far from the household's places, or the workers' notes."""
+
+    id = fields.Int(required=True)
+    household_id = fields.Int(required=True)
+    unit = fields.Str(attribute="place", required=True, metadata={"description": 'e.g. "a refuge place in Leicester"'})
+    unit_type = _code("unit_type")
+    area = fields.Str(required=True, metadata={"description": "the council the unit is in"})
+    state = _code("state")
+    source = _code("source")
+    offered_at = fields.DateTime(allow_none=True)
+    expires_at = fields.DateTime(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    decision_by = _code("decision_by")
+    decline_reason = _code("decline_reason")
+    moved_in_on = fields.Date(allow_none=True)
+    moved_out_on = fields.Date(allow_none=True)
+    move_out_planned = fields.Bool(allow_none=True)
+    destination = fields.Str(allow_none=True)
+    exit_tenure = _code("exit_tenure")
+    events = fields.List(fields.Nested(PlacementEventCouncilOut))
+
+
 class HouseholdSuggestedUnitOut(Schema):
     unit_id = fields.Function(lambda s: s.unit.id, required=True)
     unit_name = fields.Function(lambda s: s.unit.name)
