@@ -43,6 +43,7 @@ from safehome.codes import (  # noqa: E402
     Gender,
     HousingOptionsKind,
     HousingOptionsState,
+    OtherHousingSolution,
     OutcomeMeasureKind,
     OutcomeStage,
     PlacementState,
@@ -155,9 +156,10 @@ def add_journey(session) -> None:
         if rng.random() < 0.25:
             kind = rng.choice(list(HousingOptionsKind))
             answered = min(day_in + timedelta(days=rng.randint(1, 30)), day_out)
+            other = kind == HousingOptionsKind.OTHER
             requests.append({"household_id": household_id, "kind": kind, "requested_at": opened,
-                             "other_detail": rng.choice(["Moved in with family", "Supported lodgings"])
-                             if kind == HousingOptionsKind.OTHER else None,
+                             "other_solution": rng.choice(list(OtherHousingSolution)) if other else None,
+                             "other_detail": "benchmark" if other else None,
                              "state": rng.choice([HousingOptionsState.CONFIRMED, HousingOptionsState.REFUSED]),
                              "answered_on": answered})
         for kind in OutcomeMeasureKind:

@@ -285,6 +285,18 @@ class HousingOptionsKind(Coded):
     OTHER = "other", "Other housing solution"
 
 
+class OtherHousingSolution(Coded):
+    """Which "other housing solution" a Housing Options request of kind "other" is for (chosen when the case
+    is sent; Housing Options may correct it when confirming). The quarterly return counts these codes; the
+    worker's free-text detail stays on the case and never becomes a row of a return."""
+
+    FAMILY_FRIENDS = "family_friends", "Living with family or friends"
+    SUPPORTED_HOUSING = "supported_housing", "Supported housing elsewhere"
+    HOME_WITH_SANCTUARY = "home_with_sanctuary", "Returned home with a sanctuary install"
+    OUT_OF_AREA_REFUGE = "out_of_area_refuge", "Refuge out of the area"
+    OTHER = "other", "Other"
+
+
 class HousingOptionsState(Coded):
     REQUESTED = "requested", "Waiting for Housing Options"
     CONFIRMED = "confirmed", "Confirmed"

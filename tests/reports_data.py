@@ -18,6 +18,7 @@ from safehome.codes import (
     Gender,
     HousingOptionsKind,
     HousingOptionsState,
+    OtherHousingSolution,
     OutcomeMeasureKind,
     OutcomeStage,
     PlacementState,
@@ -113,10 +114,11 @@ class World:
                                         score=score, achieved=achieved))
 
     def housing_options(self, household: Household, kind: HousingOptionsKind, state: HousingOptionsState,
-                        answered: date, detail: str | None = None) -> None:
+                        answered: date, solution: OtherHousingSolution | None = None,
+                        detail: str | None = None) -> None:
         self.session.add(HousingOptionsRequest(household_id=household.id, kind=kind, state=state,
                                                requested_at=utc(2026, 3, 1), answered_on=answered,
-                                               other_detail=detail))
+                                               other_solution=solution, other_detail=detail))
 
 
 def build_world(session) -> World:
@@ -170,9 +172,13 @@ def build_world(session) -> World:
     w.housing_options(h3, HousingOptionsKind.HOMELESSNESS_APPLICATION, HousingOptionsState.REFUSED, date(2026, 4, 16))
     w.housing_options(h2, HousingOptionsKind.HOUSING_TRANSFER, HousingOptionsState.CONFIRMED, date(2026, 6, 30))
     w.housing_options(h3, HousingOptionsKind.PRIVATE_RENTAL, HousingOptionsState.CONFIRMED, date(2026, 7, 1))
-    w.housing_options(e, HousingOptionsKind.OTHER, HousingOptionsState.CONFIRMED, date(2026, 5, 1), "Moved in with family")
-    w.housing_options(f, HousingOptionsKind.OTHER, HousingOptionsState.CONFIRMED, date(2026, 5, 2), "Moved in with family")
-    w.housing_options(b, HousingOptionsKind.OTHER, HousingOptionsState.CONFIRMED, date(2026, 5, 3), "Supported lodgings")
+    # Other housing solutions: counted by their code, never by the worker's detail.
+    w.housing_options(e, HousingOptionsKind.OTHER, HousingOptionsState.CONFIRMED, date(2026, 5, 1),
+                      OtherHousingSolution.FAMILY_FRIENDS, "Moved in with her sister")
+    w.housing_options(f, HousingOptionsKind.OTHER, HousingOptionsState.CONFIRMED, date(2026, 5, 2),
+                      OtherHousingSolution.FAMILY_FRIENDS)
+    w.housing_options(b, HousingOptionsKind.OTHER, HousingOptionsState.CONFIRMED, date(2026, 5, 3),
+                      OtherHousingSolution.OTHER, "Supported lodgings")
 
     # Placements. H2: refuge, offered and accepted in Q1, moved in 2 April, out 1 June by its 15 June target.
     w.placement(h2, UnitType.REFUGE, PlacementState.MOVED_OUT, offered=utc(2026, 4, 1, 10), decided=utc(2026, 4, 1, 12),

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from safehome.codes import AuditAction, HousingOptionsKind, HousingOptionsState
+from safehome.codes import AuditAction, HousingOptionsKind, HousingOptionsState, OtherHousingSolution
 from safehome.errors import NotFound, TransitionError, ValidationError
 from safehome.models import AuditEvent, HousingOptionsRequest
 from safehome.services import housing_options as ho
@@ -61,11 +61,85 @@ def test_every_move_is_allowed_or_refused(db, worker, officer, make_household, c
 def test_send_names_every_problem(db, worker, make_household):
     household = make_household()
     with pytest.raises(ValidationError) as refused:
-        ho.send_request(db.session, actor(worker), household.id, "other", "  ", "x" * 2001)
-    assert set(refused.value.as_dict()) == {"other_detail", "note"}
+        ho.send_request(db.session, actor(worker), household.id, "other", None, "x" * 201, "x" * 2001)
+    assert set(refused.value.as_dict()) == {"other_solution", "other_detail", "note"}
     with pytest.raises(ValidationError) as bad_kind:
         ho.send_request(db.session, actor(worker), household.id, "palace")
     assert set(bad_kind.value.as_dict()) == {"kind"}
+
+
+@pytest.mark.parametrize("solution, detail, problems", [
+    (None, "Moved in with her sister", {"other_solution"}),  # the detail alone is not enough: the code is counted
+    ("palace", None, {"other_solution"}),
+    ("other", "  ", {"other_detail"}),  # "other" says what, in the worker's words
+    ("family_friends", None, set()),
+    ("other", "Lodging with a colleague", set()),
+])
+def test_another_housing_solution_says_which_by_its_code(db, worker, make_household, solution, detail, problems):
+    household = make_household()
+    if problems:
+        with pytest.raises(ValidationError) as refused:
+            ho.send_request(db.session, actor(worker), household.id, "other", solution, detail)
+        assert set(refused.value.as_dict()) == problems
+        assert db.session.query(HousingOptionsRequest).count() == 0
+    else:
+        request = _send(db, worker, household, "other", other_solution=solution, other_detail=detail)
+        assert (request.other_solution, request.other_detail) == (OtherHousingSolution(solution), detail)
+
+
+def test_the_other_kinds_keep_no_solution_or_detail(db, worker, make_household):
+    request = _send(db, worker, make_household(), "housing_transfer", other_solution="family_friends",
+                    other_detail="ignored")
+    assert (request.other_solution, request.other_detail) == (None, None)
+
+
+def test_confirming_may_say_which_other_solution_was_secured(db, worker, officer, make_household):
+    asked = _send(db, worker, make_household(), "other", other_solution="family_friends")
+    transfer = _send(db, worker, make_household(), "housing_transfer")
+    for request, outcome, solution, problem in (
+            (asked, "confirmed", "palace", "choose which other housing solution"),
+            (asked, "refused", "supported_housing", "is said only when confirming"),
+            (transfer, "confirmed", "supported_housing", "only a request for another housing solution has one")):
+        with pytest.raises(ValidationError) as refused:
+            ho.answer(db.session, actor(officer), request.id, outcome, TODAY, "why", other_solution=solution,
+                      today=TODAY)
+        assert refused.value.as_dict() == {"other_solution": [problem]}
+    assert (asked.state, transfer.state) == (H.REQUESTED, H.REQUESTED)
+    ho.answer(db.session, actor(officer), asked.id, "confirmed", TODAY, None, other_solution="supported_housing",
+              today=TODAY)
+    assert asked.other_solution == OtherHousingSolution.SUPPORTED_HOUSING
+    kept = _send(db, worker, make_household(), "other", other_solution="out_of_area_refuge")
+    ho.answer(db.session, actor(officer), kept.id, "confirmed", TODAY, None, today=TODAY)
+    assert kept.other_solution == OtherHousingSolution.OUT_OF_AREA_REFUGE  # as asked for
+
+
+def test_the_pages_and_the_api_carry_the_code(client, db, worker, officer, make_household, login, token_for, app):
+    household = make_household()
+    login(worker)
+    bad = post_form(client, f"/housing-options/households/{household.id}/send", {"kind": "other"},
+                    page=f"/cases/{household.id}/journey", follow=True)
+    assert "other solution: choose which other housing solution" in bad.get_data(as_text=True)
+    sent = post_form(client, f"/housing-options/households/{household.id}/send",
+                     {"kind": "other", "other_solution": "family_friends", "other_detail": "Her sister's flat"},
+                     page=f"/cases/{household.id}/journey")
+    assert sent.status_code == 303
+    request = db.session.query(HousingOptionsRequest).one()
+    assert request.other_solution == OtherHousingSolution.FAMILY_FRIENDS
+    officer_client = app.test_client()
+    login(officer, the_client=officer_client)
+    page = officer_client.get(f"/housing-options/{request.id}").get_data(as_text=True)
+    assert "Living with family or friends (Her sister&#39;s flat)" in page and 'name="other_solution"' in page
+    post_form(officer_client, f"/housing-options/{request.id}/answer",
+              {"outcome": "confirmed", "on": TODAY.isoformat(), "other_solution": "home_with_sanctuary"},
+              page=f"/housing-options/{request.id}")
+    db.session.expire_all()
+    assert db.session.get(HousingOptionsRequest, request.id).other_solution == OtherHousingSolution.HOME_WITH_SANCTUARY
+    headers = token_for(worker)
+    url = f"/api/v1/households/{household.id}/housing-options-requests"
+    refused = client.post(url, headers=headers, json={"kind": "other", "other_solution": "castle"})
+    assert refused.status_code == 422 and set(refused.get_json()["errors"]["json"]) == {"other_solution"}
+    made = client.post(url, headers=headers, json={"kind": "other", "other_solution": "other", "other_detail": "x"})
+    assert made.status_code == 201 and made.get_json()["other_solution"] == "other"
 
 
 def test_one_waiting_request_per_kind_and_none_for_a_closed_case(db, worker, make_household):

@@ -4,8 +4,16 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 import pytest
+from sqlalchemy import select
 
-from safehome.codes import HousingOptionsKind, HousingOptionsState, OutcomeMeasureKind, OutcomeStage
+from safehome.codes import (
+    CaseStatus,
+    HousingOptionsKind,
+    HousingOptionsState,
+    OtherHousingSolution,
+    OutcomeMeasureKind,
+    OutcomeStage,
+)
 from safehome.errors import ValidationError
 from safehome.models import HousingOptionsRequest
 from safehome.services import Actor, reports, reports_return
@@ -75,8 +83,29 @@ def test_every_output_by_its_council_name(db, world):
     report = reports_return.quarterly_return(db.session, Q1)
     names = [row.label for row in report.table("outputs").rows]
     assert names[0] == "Number of referrals" and "Number of perpetrators found alternative accommodation" in names
-    details = _column(report.table("other_solutions"))
-    assert details == {"Moved in with family": 2, "Supported lodgings": 1, "total": 3}
+    # Counted by code: every code a row, "other" counted under its own label; the workers' details never.
+    solutions = report.table("other_solutions")
+    assert _column(solutions) == {"family_friends": 2, "supported_housing": 0, "home_with_sanctuary": 0,
+                                  "out_of_area_refuge": 0, "other": 1, "total": 3}
+    assert [row.label for row in solutions.rows] == [s.label for s in OtherHousingSolution] + ["Total"]
+
+
+def test_retention_clears_the_detail_and_the_return_still_counts_the_code(app, db, world):
+    """The code is what the return counts, so anonymising a closed case may clear the worker's detail."""
+    from safehome.services import SYSTEM
+    from safehome.services.retention import anonymise_closed
+
+    e = world.cases["E"]
+    e.status, e.closed_at = CaseStatus.CLOSED, utc(2026, 6, 1, 9)
+    db.session.commit()
+    before = _column(reports_return.quarterly_return(db.session, Q1).table("other_solutions"))
+    result = anonymise_closed(db.session, SYSTEM, years=1, key=app.config["SAFEHOME_DATA_KEY"],
+                              now=utc(2027, 12, 1))
+    db.session.commit()
+    assert result.cases >= 1
+    request = db.session.scalar(select(HousingOptionsRequest).where(HousingOptionsRequest.household_id == e.id))
+    assert (request.other_solution, request.other_detail) == (OtherHousingSolution.FAMILY_FRIENDS, None)
+    assert _column(reports_return.quarterly_return(db.session, Q1).table("other_solutions")) == before
 
 
 def test_the_quarter_before_sees_the_other_side_of_the_edge(db, world):
@@ -135,7 +164,8 @@ def test_figures_open_to_the_cases_behind_them(db, world, manager):
     assert _refs(db, manager, figure="referrals") == ["FVS-H2", "FVS-H3", "FVS-REP"]
     assert _refs(db, manager, figure="cases_closed") == ["FVS-C", "FVS-D"]
     assert _refs(db, manager, figure="repeat_referrals") == ["FVS-REP"]
-    assert _refs(db, manager, figure="other_detail", detail="Moved in with family") == ["FVS-E", "FVS-F"]
+    assert _refs(db, manager, figure="other_solution", solution="family_friends") == ["FVS-E", "FVS-F"]
+    assert _refs(db, manager, figure="other_solution", solution="other") == ["FVS-REP"]
     assert _refs(db, manager, figure="outcome", outcome="feels_safe") == ["FVS-C", "FVS-H2", "FVS-H3"]
     assert _refs(db, manager, figure="outcome", outcome="feels_safe", which="achieved") == ["FVS-H2"]
     assert _refs(db, manager, figure="outcome", outcome="timely_move_on", which="achieved") == ["FVS-H2"]
@@ -173,6 +203,17 @@ def test_equality_by_characteristic_and_group(db, world, manager):
         "over_60": 1, "male": 1, "aged_16_25": 1, "bmer": 2, "nrpf": 1, "disabled": 1, "lgbt": 2, "language": 1}
     assert _refs(db, manager, figure="equality_group", group="lgbt") == ["FVS-D", "FVS-F"]
     assert _refs(db, manager, figure="equality", field="age_band", answer="60_plus") == ["FVS-H2"]
+
+
+def test_a_stored_equality_answer_on_no_list_is_counted_but_never_shown(db, world, manager):
+    # No form or API lets such an answer in; a JSON column holds whatever an import or an old release put there.
+    for name, answer in (("H2", "Church of the Qzxmark"), ("H3", "another unlisted answer")):
+        world.cases[name].equality = {**world.cases[name].equality, "religion": answer}
+    db.session.commit()
+    table = reports.build(db.session, manager, "equality", Q1).table("religion")
+    assert {k: v for k, v in _column(table).items() if v} == {"unlisted": 2, "not_recorded": 6, "total": 8}
+    assert not any("Qzxmark" in row.label or "unlisted answer" in row.label for row in table.rows)
+    assert _refs(db, manager, figure="equality", field="religion", answer="unlisted") == ["FVS-H2", "FVS-H3"]
 
 
 # Housing reports ------------------------------------------------------------------------------------------
@@ -257,7 +298,8 @@ def test_housing_options_days_are_london_days_and_the_answer_places_them(db):
     def sent(name, kind, state, at, answered):
         db.session.add(HousingOptionsRequest(household_id=w.case(name, utc(2026, 9, 1, 9), referral=False).id,
                                              kind=kind, state=state, requested_at=at, answered_on=answered,
-                                             other_detail="Family" if kind == K.OTHER else None))
+                                             other_solution=OtherHousingSolution.FAMILY_FRIENDS
+                                             if kind == K.OTHER else None))
 
     # 23:30 UTC on 24 October is 00:30 BST on the 25th: one day to the 26th (two by UTC days).
     sent("BST", K.HOMELESSNESS_APPLICATION, S.CONFIRMED, utc(2026, 10, 24, 23, 30), date(2026, 10, 26))

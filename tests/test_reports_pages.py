@@ -97,8 +97,10 @@ def test_csv_export_is_suppressed_and_audited(client, db, world, manager):
     assert figures["Number of referrals"] == "<5"
     assert figures["Number of cases closed"] == "<5"
     assert figures["Number of private rentals secured"] == "0"
-    # Other solutions: 2 + 1 = 3, every one of them small: the total too.
-    assert figures["Moved in with family"] == "<5" and figures["Total"] == "<5"
+    # Other solutions by code: 2 + 1 = 3, every one of them small: the total too. Details never.
+    assert figures["Living with family or friends"] == "<5" and figures["Other"] == "<5"
+    assert figures["Total"] == "<5" and figures["Refuge out of the area"] == "0"
+    assert "Supported lodgings" not in answer.get_data().decode("utf-8-sig")
     assert any(d == "report=quarterly quarter=2026-q1 format=csv" for d in _exports(db))
 
 
@@ -158,3 +160,55 @@ def test_the_command_writes_the_return(runner, db, world, tmp_path):
     assert csv_file.read_text(encoding="utf-8-sig").startswith("Quarterly performance return,2026/27 Q2")
     bad = runner.invoke(args=["report", "quarterly", "--year", "1900", "--quarter", "1", "-o", str(csv_file)])
     assert bad.exit_code != 0 and "year" in bad.output
+
+
+# Free text never leaves in a report ------------------------------------------------------------
+
+FREE_TEXT = "Qzxmarkfreetext"
+
+
+def _mark_free_text(db, world) -> None:
+    """Every free-text field the reports' records hold gets the marker, and a stored equality answer that
+    is on no list (data no form lets in, but a JSON column holds whatever it is given)."""
+    from sqlalchemy import update
+
+    from safehome.models import (
+        CaseStatusChange,
+        HousingOptionsDecision,
+        HousingOptionsRequest,
+        Household,
+        Placement,
+        PlacementEvent,
+    )
+
+    for model, columns in ((HousingOptionsRequest, ("other_detail", "note", "answer_reason")),
+                           (HousingOptionsDecision, ("note",)), (CaseStatusChange, ("note",)),
+                           (Placement, ("decline_note", "destination", "override_reason")),
+                           (PlacementEvent, ("note",))):
+        db.session.execute(update(model).values({column: FREE_TEXT for column in columns}))
+    household = db.session.get(Household, world.cases["H2"].id)
+    household.equality = {**household.equality, "religion": FREE_TEXT}
+    db.session.commit()
+
+
+def test_no_free_text_reaches_any_report_on_screen_or_on_the_way_out(client, db, world, manager, make_user,
+                                                                       token_for):
+    from safehome.services import reports
+
+    _mark_free_text(db, world)
+    headers, api_client = token_for(make_user("manager")), client.application.test_client()
+    outputs = {"/reports/": client.get("/reports/").get_data(as_text=True)}
+    for key in reports.REPORTS:
+        base = f"/reports/{key}/2026/1"
+        for url in (base, base + "/export.csv"):
+            outputs[url] = client.get(url).get_data().decode("utf-8-sig")
+        book = load_workbook(io.BytesIO(client.get(base + "/export.xlsx").get_data()))
+        outputs[base + "/export.xlsx"] = " ".join(str(cell.value) for sheet in book.worksheets
+                                                   for row in sheet.iter_rows() for cell in row)
+        api = api_client.get(f"/api/v1/reports/{key}/2026/1", headers=headers)
+        outputs[f"/api/v1/reports/{key}/2026/1"] = api.get_data(as_text=True)
+        for chart in api.get_json()["charts"]:
+            url = f"{base}/charts/{chart['key']}.svg"
+            outputs[url] = client.get(url).get_data(as_text=True)
+    assert [url for url, text in outputs.items() if FREE_TEXT in text] == []
+    assert len(outputs) > 6 * 4 and "Living with family or friends" in outputs["/reports/quarterly/2026/1"]

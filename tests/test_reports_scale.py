@@ -27,7 +27,7 @@ def test_each_report_is_a_few_statements(db, statements):
     build_world(db.session)
     statements.clear()
     report = reports_return.quarterly_return(db.session, Q1)
-    assert len(statements) == 3  # the outputs, the other solutions' detail, the outcomes
+    assert len(statements) == 3  # the outputs, the other solutions by code, the outcomes
     assert report.table("outputs").rows[0].cells[0].value == 3
     statements.clear()
     equality = reports_equality.equality_report(db.session, Q1)

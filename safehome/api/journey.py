@@ -123,7 +123,7 @@ class HouseholdHousingOptions(MethodView):
     def post(self, data, household_id: int):
         """Send the case to Housing Options."""
         return housing_options.send_request(db.session, current_actor(), household_id, data["kind"],
-                                            data.get("other_detail"), data.get("note"))
+                                            data.get("other_solution"), data.get("other_detail"), data.get("note"))
 
 
 @blp.route("/housing-options/requests/<int:request_id>")
@@ -143,7 +143,7 @@ class HousingOptionsAnswer(MethodView):
     def post(self, data, request_id: int):
         """Confirm or refuse a waiting request, with the day and the reason."""
         return housing_options.answer(db.session, current_actor(), request_id, data["outcome"], data["on"],
-                                      data.get("reason"))
+                                      data.get("reason"), other_solution=data.get("other_solution"))
 
 
 @blp.route("/housing-options/requests/<int:request_id>/decisions")

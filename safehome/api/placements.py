@@ -1,8 +1,10 @@
 """The API for placements: suggestions, offers, decisions, moving in and out, batch match runs, work lists.
 
 Output is scoped by role: a provider sees only placements in its own units,
-and of them only the unit's side (``PlacementOut``); the service's staff see
-the whole placement (``PlacementStaffOut``). Addresses never appear here.
+and of them only the unit's side (``PlacementOut``); Housing Options the kind
+of place and its council (``PlacementCouncilOut``, from the service's
+``CouncilPlacement``); the service's staff see the whole placement
+(``PlacementStaffOut``). Addresses never appear here.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from safehome.schemas.placements import (
     UnitOccupancyOut,
     OfferIn,
     OverrideOfferIn,
+    PlacementCouncilOut,
     PlacementDetailOut,
     PlacementOut,
     PlacementQuery,
@@ -41,8 +44,12 @@ blp = Blueprint("api_placements", __name__, url_prefix="/api/v1",
 
 
 def _scoped(placement_or_list, many: bool = False, staff=PlacementStaffOut):
-    """Placements as JSON for the current user's role (a provider gets only the unit's side)."""
-    schema = PlacementOut if current_user.role == Role.PROVIDER else staff
+    """Placements as JSON for the current user's role: a provider gets only the unit's side, and whoever
+    the service gave the council's view (Housing Options) gets that."""
+    if placements.sees_council_view(current_actor()):
+        schema = PlacementCouncilOut
+    else:
+        schema = PlacementOut if current_user.role == Role.PROVIDER else staff
     return jsonify(schema(many=many).dump(placement_or_list))
 
 
@@ -95,7 +102,7 @@ class PlacementDetail(MethodView):
     @blp.response(200, PlacementDetailOut)
     def get(self, placement_id: int):
         """One placement with its events (providers: the unit's side only)."""
-        return _scoped(placements.get_placement(db.session, current_actor(), placement_id), staff=PlacementDetailOut)
+        return _scoped(placements.view_placement(db.session, current_actor(), placement_id), staff=PlacementDetailOut)
 
 
 @blp.route("/placements/<int:placement_id>/accept")

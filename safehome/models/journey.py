@@ -21,6 +21,7 @@ from safehome.codes import (
     HousingOptionsKind,
     HousingOptionsState,
     MoveOnBlocker,
+    OtherHousingSolution,
     OutcomeMeasureKind,
     OutcomeStage,
     SanctuaryReviewStage,
@@ -141,7 +142,9 @@ class HousingOptionsRequest(Base):
 
     __tablename__ = "housing_options_requests"
     __table_args__ = (
-        CheckConstraint("kind != 'other' OR other_detail IS NOT NULL", name="other_needs_detail"),
+        # A request for another housing solution says which, as a code (the return counts codes); others have none.
+        CheckConstraint("(kind = 'other' AND other_solution IS NOT NULL) OR (kind != 'other' AND other_solution IS NULL)",
+                        name="other_solution_coded"),
         CheckConstraint("answered_on IS NULL OR state != 'requested'", name="answered_not_waiting"),
         Index("ix_housing_options_requests_state", "state", "requested_at"),
         Index("ix_housing_options_requests_answered", "state", "answered_on"),  # confirmed in a quarter
@@ -152,7 +155,9 @@ class HousingOptionsRequest(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"), index=True)
     kind: Mapped[HousingOptionsKind] = mapped_column(coded(HousingOptionsKind))
-    other_detail: Mapped[str | None] = mapped_column(String(200))  # what "other housing solution" means here
+    other_solution: Mapped[OtherHousingSolution | None] = mapped_column(coded(OtherHousingSolution))
+    # The worker's own words on the other solution, for the case only: never counted or reported.
+    other_detail: Mapped[str | None] = mapped_column(String(200))
     state: Mapped[HousingOptionsState] = mapped_column(coded(HousingOptionsState),
                                                        default=HousingOptionsState.REQUESTED)
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -16,6 +16,7 @@ from safehome.codes import (
     HousingOptionsKind,
     HousingOptionsState,
     MoveOnBlocker,
+    OtherHousingSolution,
     OutcomeMeasureKind,
     OutcomeStage,
     SanctuaryState,
@@ -109,13 +110,19 @@ class SanctuaryInstallOut(Schema):
 
 class HousingOptionsRequestIn(InputSchema):
     kind = fields.Str(required=True, metadata=_enum(HousingOptionsKind))
+    other_solution = fields.Str(allow_none=True, metadata={**_enum(OtherHousingSolution),
+                                                           "description": "Required for kind=other"})
     other_detail = fields.Str(allow_none=True, validate=validate.Length(max=200),
-                              metadata={"description": "Required for kind=other"})
+                              metadata={"description": "The worker's own words, for the case only; required for "
+                                                       "other_solution=other"})
     note = fields.Str(allow_none=True, validate=validate.Length(max=2000))
 
 
 class HousingOptionsAnswerIn(InputSchema):
     outcome = fields.Str(required=True, validate=validate.OneOf(["confirmed", "refused"]))
+    other_solution = fields.Str(allow_none=True, metadata={
+        **_enum(OtherHousingSolution),
+        "description": "Confirming kind=other: the solution secured, where it differs from the one asked for"})
     on = fields.Date(required=True)
     reason = fields.Str(allow_none=True, validate=validate.Length(max=2000),
                         metadata={"description": "Required when refusing"})
@@ -145,6 +152,7 @@ class HousingOptionsRequestOut(Schema):
     household_id = fields.Int(required=True)
     reference = fields.Function(lambda r: r.household.reference, required=True)
     kind = _code("kind", required=True)
+    other_solution = _code("other_solution", allow_none=True)
     other_detail = fields.Str(allow_none=True)
     state = _code("state", required=True)
     requested_at = fields.DateTime(required=True)

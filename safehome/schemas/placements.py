@@ -59,12 +59,11 @@ class PlacementEventOut(Schema):
     note = fields.Str(allow_none=True)
 
 
-class PlacementOut(Schema):
-    """What a provider may see of a placement in its unit: the unit's side, no notes or reasons of the case."""
+class _PlacementLife(Schema):
+    """A placement's state and days: what every reader of a placement may see."""
 
     id = fields.Int(required=True)
     household_id = fields.Int(required=True)
-    unit_id = fields.Int(required=True)
     state = _code("state")
     offered_at = fields.DateTime(allow_none=True)
     expires_at = fields.DateTime(allow_none=True)
@@ -73,19 +72,30 @@ class PlacementOut(Schema):
     moved_out_on = fields.Date(allow_none=True)
 
 
-class PlacementStaffOut(PlacementOut):
-    """The whole placement, for the service's own staff."""
+class _PlacementAnswers(Schema):
+    """How the offer came and went, in codes (and where the household went next)."""
 
     source = _code("source")
-    match_run_id = fields.Int(allow_none=True)
-    fit = fields.Float(allow_none=True)
-    why = fields.List(fields.Str())
     decision_by = _code("decision_by")
     decline_reason = _code("decline_reason")
-    decline_note = fields.Str(allow_none=True)
     move_out_planned = fields.Bool(allow_none=True)
     destination = fields.Str(allow_none=True)
     exit_tenure = _code("exit_tenure")
+
+
+class PlacementOut(_PlacementLife):
+    """What a provider may see of a placement in its unit: the unit's side, no notes or reasons of the case."""
+
+    unit_id = fields.Int(required=True)
+
+
+class PlacementStaffOut(PlacementOut, _PlacementAnswers):
+    """The whole placement, for the service's own staff."""
+
+    match_run_id = fields.Int(allow_none=True)
+    fit = fields.Float(allow_none=True)
+    why = fields.List(fields.Str())
+    decline_note = fields.Str(allow_none=True)
     override_reason = fields.Str(allow_none=True)
 
 
@@ -93,6 +103,22 @@ class PlacementDetailOut(PlacementStaffOut):
     """One placement with its life: every event in order."""
 
     events = fields.List(fields.Nested(PlacementEventOut))
+
+
+class PlacementEventCouncilOut(Schema):
+    at = fields.DateTime(required=True)
+    from_state = _code("from_state")
+    to_state = _code("to_state")
+
+
+class PlacementCouncilOut(_PlacementLife, _PlacementAnswers):
+    """What Housing Options may see of a placement (``placements.CouncilPlacement``): the kind of place and
+    its council, never which one, how far from the household's places, or the workers' notes."""
+
+    unit = fields.Str(attribute="place", required=True, metadata={"description": 'e.g. "a refuge place in Leicester"'})
+    unit_type = _code("unit_type")
+    area = fields.Str(required=True, metadata={"description": "the council the unit is in"})
+    events = fields.List(fields.Nested(PlacementEventCouncilOut))
 
 
 class HouseholdSuggestedUnitOut(Schema):

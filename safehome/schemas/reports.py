@@ -14,6 +14,7 @@ from safehome.codes import (
     DeclineReason,
     EqualityField,
     HousingOptionsKind,
+    OtherHousingSolution,
     OutcomeMeasureKind,
     Tenure,
     UnitType,
@@ -45,7 +46,7 @@ class DrillQuery(QuerySchema):
     bin = fields.String(**_one_of([str(i) for i in range(len(reports_housing.BINS))]))
     reason = fields.String(**_one_of(DeclineReason.codes()))
     by = fields.String(**_one_of(DecisionBy.codes()))
-    detail = fields.String(**_ARG)
+    solution = fields.String(**_one_of(OtherHousingSolution.codes()))
     kind = fields.String(**_one_of(HousingOptionsKind.codes()))
     state = fields.String(**_one_of(sorted(state.value for state in reports_housing.ANSWERED)))
 

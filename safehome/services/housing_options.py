@@ -17,7 +17,15 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from safehome.codes import AuditAction, CaseStatus, HousingDuty, HousingOptionsKind, HousingOptionsState, Role
+from safehome.codes import (
+    AuditAction,
+    CaseStatus,
+    HousingDuty,
+    HousingOptionsKind,
+    HousingOptionsState,
+    OtherHousingSolution,
+    Role,
+)
 from safehome.errors import FieldProblem, NotFound, TransitionError, ValidationError
 from safehome.models import Household, HousingOptionsDecision, HousingOptionsRequest
 from safehome.services import Actor, audit
@@ -55,16 +63,24 @@ def _may_read(actor: Actor) -> bool:
 
 
 def send_request(session: Session, actor: Actor, household_id: int, kind: str | None,
-                 other_detail: str | None = None, note: str | None = None) -> HousingOptionsRequest:
-    """Send an open case to Housing Options for one kind of help."""
+                 other_solution: str | None = None, other_detail: str | None = None,
+                 note: str | None = None) -> HousingOptionsRequest:
+    """Send an open case to Housing Options for one kind of help.
+
+    Another housing solution says which (``other_solution``, a code: the quarterly return counts these)
+    and may add the worker's own words (``other_detail``, needed for the code "other"), which stay on the
+    case. For the other kinds both are ignored.
+    """
     household = household_for(session, actor, household_id)
     problems: list[FieldProblem] = []
     if kind not in HousingOptionsKind.codes():
         problems.append(FieldProblem("kind", "choose what the case is sent for"))
     other_detail = (other_detail or "").strip() or None
-    if kind == HousingOptionsKind.OTHER and other_detail is None:
-        problems.append(FieldProblem("other_detail", "say which other housing solution"))
-    elif other_detail is not None and len(other_detail) > DETAIL_MAX:
+    if kind == HousingOptionsKind.OTHER:
+        _check_solution(problems, other_solution)
+        if other_solution == OtherHousingSolution.OTHER and other_detail is None:
+            problems.append(FieldProblem("other_detail", "say what the other housing solution is"))
+    if other_detail is not None and len(other_detail) > DETAIL_MAX:
         problems.append(FieldProblem("other_detail", f"must be at most {DETAIL_MAX} characters"))
     note = check_note(problems, note)
     if problems:
@@ -76,13 +92,20 @@ def send_request(session: Session, actor: Actor, household_id: int, kind: str | 
         HousingOptionsRequest.state == H.REQUESTED))
     if waiting is not None:
         raise TransitionError("This case is already waiting for Housing Options for the same kind of help.")
+    other = kind == HousingOptionsKind.OTHER
     request = HousingOptionsRequest(household_id=household_id, kind=HousingOptionsKind(kind),
-                                    other_detail=other_detail if kind == HousingOptionsKind.OTHER else None,
+                                    other_solution=OtherHousingSolution(other_solution) if other else None,
+                                    other_detail=other_detail if other else None,
                                     note=note, requested_by_id=actor.user_id)
     session.add(request)
     session.flush()
     audit.record(session, actor, AuditAction.CREATE, "housing_options_request", request.id, f"kind={kind}")
     return request
+
+
+def _check_solution(problems: list[FieldProblem], other_solution) -> None:
+    if other_solution not in OtherHousingSolution.codes():
+        problems.append(FieldProblem("other_solution", "choose which other housing solution"))
 
 
 def get_request(session: Session, actor: Actor, request_id: int) -> HousingOptionsRequest:
@@ -140,6 +163,7 @@ class QueueLine:
     id: int
     reference: str  # the case's
     kind: HousingOptionsKind
+    other_solution: OtherHousingSolution | None
     other_detail: str | None
     requested_at: datetime
     state: HousingOptionsState
@@ -152,7 +176,8 @@ def queue_lines(session: Session, actor: Actor, state: HousingOptionsState | Non
     """The Housing Options queue for the page, as ``queue`` (the same requests, order and audit)."""
     today = today or today_uk()
     r = HousingOptionsRequest
-    query = select(r.id, Household.reference, r.kind, r.other_detail, r.requested_at, r.state, r.answered_on)
+    query = select(r.id, Household.reference, r.kind, r.other_solution, r.other_detail, r.requested_at, r.state,
+                   r.answered_on)
     query = query.join(r.household)
     found = _queue(session, actor, state, query, page, per_page)
     return replace(found, items=[QueueLine(*row, days=days_waiting(row, today)) for row in found.items])
@@ -175,10 +200,12 @@ def _check_day(problems: list[FieldProblem], name: str, on, request: HousingOpti
 
 
 def answer(session: Session, actor: Actor, request_id: int, outcome: str | None, on: date | None,
-           reason: str | None, *, today: date | None = None) -> HousingOptionsRequest:
+           reason: str | None, *, other_solution: str | None = None,
+           today: date | None = None) -> HousingOptionsRequest:
     """Confirm or refuse a waiting request (``outcome`` "confirmed" or "refused"), with the day and why.
 
-    A refusal needs a reason; a confirmation may carry one.
+    A refusal needs a reason; a confirmation may carry one. Confirming another housing solution may
+    say which was secured (``other_solution``, a code), where it differs from the one asked for.
     """
     request = get_request(session, actor, request_id)
     today = today or today_uk()
@@ -189,13 +216,23 @@ def answer(session: Session, actor: Actor, request_id: int, outcome: str | None,
     reason = check_note(problems, reason, "reason")
     if outcome == H.REFUSED.value and reason is None:
         problems.append(FieldProblem("reason", "say why the request is refused"))
+    other_solution = other_solution or None
+    if other_solution is not None and request.kind != HousingOptionsKind.OTHER:
+        problems.append(FieldProblem("other_solution", "only a request for another housing solution has one"))
+    elif other_solution is not None and outcome != H.CONFIRMED.value:
+        problems.append(FieldProblem("other_solution", "is said only when confirming"))
+    elif other_solution is not None:
+        _check_solution(problems, other_solution)
     if problems:
         raise ValidationError("The request was not answered.", problems)
     check_transition(request.state, H(outcome))
+    if other_solution is not None:
+        request.other_solution = OtherHousingSolution(other_solution)
     request.state = H(outcome)
     request.answered_on, request.answered_by_id, request.answer_reason = on, actor.user_id, reason
     session.flush()
-    audit.record(session, actor, AuditAction.UPDATE, "housing_options_request", request.id, f"state={outcome}")
+    audit.record(session, actor, AuditAction.UPDATE, "housing_options_request", request.id,
+                 f"state={outcome}" + (f" other_solution={other_solution}" if other_solution else ""))
     return request
 
 

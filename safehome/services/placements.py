@@ -48,9 +48,10 @@ from safehome.codes import (
     Role,
     Tenure,
     UnitStatus,
+    UnitType,
 )
 from safehome.errors import Conflict, FieldProblem, NotFound, TransitionError, ValidationError
-from safehome.models import Household, MatchRun, PerpetratorRequest, Placement, PlacementEvent, Site, Unit
+from safehome.models import Household, MatchRun, PerpetratorRequest, Placement, PlacementEvent, Site, Unit, User
 from safehome.models.base import utcnow
 from safehome.permissions import Permission, can
 from safehome.services import SYSTEM, Actor, access, audit, inventory, matching, perpetrator
@@ -393,30 +394,118 @@ def move_out(session: Session, actor: Actor, placement_id: int, *, moved_out_on,
 
 
 # Reading ---------------------------------------------------------------------------------------------
+# What a person is shown is scoped by role here, not in the pages: the service's staff and a provider
+# (its own units) get the placements themselves; anyone else who may read a case (Housing Options)
+# gets ``CouncilPlacement``, which holds nothing that could find the place.
+
+FULL_VIEW_ROLES = frozenset({Role.HOUSING_WORKER, Role.MANAGER, Role.PROVIDER})
+
+
+def sees_council_view(actor: Actor) -> bool:
+    """Whether the actor is shown placements as ``CouncilPlacement`` (every role but staff and providers)."""
+    return actor.user is None or actor.user.role not in FULL_VIEW_ROLES
+
+
+@dataclass(frozen=True)
+class CouncilEvent:
+    """A step of a placement's life as the council sees it: who and when, without the worker's note."""
+
+    at: datetime
+    placement_id: int
+    from_state: PlacementState | None
+    to_state: PlacementState
+    by_user: User | None  # shown by name; None: the system
+
+
+@dataclass(frozen=True)
+class CouncilPlacement:
+    """A placement as Housing Options may see it: what kind of place, in which council, and its life.
+
+    Never the unit (no unit, site or provider name, no unit id), never the engine's fit or reasons
+    ("1.3 km from <one of the household's places>"), never a worker's note, decline note or override
+    reason: any of them could lead to a refuge.
+    """
+
+    id: int
+    household_id: int
+    state: PlacementState
+    unit_type: UnitType
+    area: str  # the council the unit is in
+    source: PlacementSource
+    offered_at: datetime | None
+    expires_at: datetime | None
+    decided_at: datetime | None
+    decision_by: DecisionBy | None
+    decline_reason: DeclineReason | None
+    moved_in_on: date | None
+    moved_out_on: date | None
+    move_out_planned: bool | None
+    destination: str | None  # the household's next home, the kind of place (as the move-on page shows it)
+    exit_tenure: Tenure | None
+    events: list[CouncilEvent]
+
+    @property
+    def place(self) -> str:
+        """The unit as the council may know it: "a refuge place in Leicester"."""
+        kind = self.unit_type.label.lower()
+        return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} place in {self.area}"
+
+
+def _council_event(event_: PlacementEvent) -> CouncilEvent:
+    return CouncilEvent(event_.at, event_.placement_id, event_.from_state, event_.to_state, event_.by_user)
+
+
+def _council_placement(placement: Placement) -> CouncilPlacement:
+    p = placement
+    return CouncilPlacement(
+        id=p.id, household_id=p.household_id, state=p.state, unit_type=p.unit.type, area=p.unit.site.area,
+        source=p.source, offered_at=p.offered_at, expires_at=p.expires_at, decided_at=p.decided_at,
+        decision_by=p.decision_by, decline_reason=p.decline_reason, moved_in_on=p.moved_in_on,
+        moved_out_on=p.moved_out_on, move_out_planned=p.move_out_planned, destination=p.destination,
+        exit_tenure=p.exit_tenure, events=[_council_event(e) for e in p.events])
+
+
+def _as_seen(session: Session, actor: Actor, query: Select) -> list[Placement] | list[CouncilPlacement]:
+    """The placements of ``query`` (already scoped to the actor) as the actor may see them."""
+    if not sees_council_view(actor):
+        return list(session.scalars(query))
+    query = query.options(selectinload(Placement.unit).selectinload(Unit.site),
+                          selectinload(Placement.events).selectinload(PlacementEvent.by_user))
+    return [_council_placement(p) for p in session.scalars(query)]
+
+
+def view_placement(session: Session, actor: Actor, placement_id: int) -> Placement | CouncilPlacement:
+    """One placement for a person to read, as their role may see it (``get_placement``'s rules)."""
+    placement = get_placement(session, actor, placement_id)
+    return _council_placement(placement) if sees_council_view(actor) else placement
+
 
 def placements_of_household(session: Session, actor: Actor, household_id: int,
-                            now: datetime | None = None) -> list[Placement]:
-    """The household's placements, newest first (offers past their hold lapsed first)."""
+                            now: datetime | None = None) -> list[Placement] | list[CouncilPlacement]:
+    """The household's placements, newest first (offers past their hold lapsed first), as the actor may
+    see them."""
     lapse_expired(session, now)
     query = (select(Placement).where(Placement.household_id == household_id)
              .options(selectinload(Placement.unit).selectinload(Unit.site))
              .order_by(Placement.created_at.desc(), Placement.id.desc()))
-    return list(session.scalars(scope_placements(query, actor.user)))
+    return _as_seen(session, actor, scope_placements(query, actor.user))
 
 
-def life_story(session: Session, actor: Actor, household_id: int) -> list[PlacementEvent]:
-    """Every event of the household's placements, in order."""
+def life_story(session: Session, actor: Actor, household_id: int) -> list[PlacementEvent] | list[CouncilEvent]:
+    """Every event of the household's placements, in order, as the actor may see them."""
     visible = scope_placements(select(Placement.id).where(Placement.household_id == household_id), actor.user)
-    return list(session.scalars(
+    events = list(session.scalars(
         select(PlacementEvent).where(PlacementEvent.household_id == household_id,
                                      PlacementEvent.placement_id.in_(visible))
         .options(selectinload(PlacementEvent.by_user), selectinload(PlacementEvent.placement))
         .order_by(PlacementEvent.at, PlacementEvent.id)))
+    return [_council_event(e) for e in events] if sees_council_view(actor) else events
 
 
 def search(session: Session, actor: Actor, *, household_id: int | None = None, unit_id: int | None = None,
-           state: str | None = None, limit: int = 100, offset: int = 0, now: datetime | None = None) -> list[Placement]:
-    """Placements the actor may see, newest first, filtered."""
+           state: str | None = None, limit: int = 100, offset: int = 0,
+           now: datetime | None = None) -> list[Placement] | list[CouncilPlacement]:
+    """Placements the actor may see, newest first, filtered, as the actor may see them."""
     lapse_expired(session, now)
     query = select(Placement).order_by(Placement.id.desc())
     if household_id is not None:
@@ -425,7 +514,7 @@ def search(session: Session, actor: Actor, *, household_id: int | None = None, u
         query = query.where(Placement.unit_id == unit_id)
     if state:
         query = query.where(Placement.state == PlacementState(state))
-    return list(session.scalars(scope_placements(query, actor.user).limit(limit).offset(offset)))
+    return _as_seen(session, actor, scope_placements(query, actor.user).limit(limit).offset(offset))
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from safehome.models import CaseStatusChange, Household, Member
 from safehome.services.reports_base import COUNT, PERCENT, ChartSpec, Cell, Quarter, Report, Row, Table, drill, drill_args
 
 NOT_RECORDED = "not_recorded"
+UNLISTED = "unlisted"  # stored answers on no list: none can be entered, but a JSON column holds what it is given
 AGE_BANDS = [("under_16", "Under 16", None, 15), ("16_25", "16 to 25", 16, 25), ("26_35", "26 to 35", 26, 35),
              ("36_45", "36 to 45", 36, 45), ("46_59", "46 to 59", 46, 59), ("60_plus", "60 and over", 60, None)]
 
@@ -131,7 +132,9 @@ def _equality_cases(quarter: Quarter, args: dict) -> Select:
     if field not in EqualityField.codes():
         return _population(quarter).where(false())
     query = _population(quarter)
-    if args.get("answer"):
+    if args.get("answer") == UNLISTED:
+        query = query.where(characteristic(field, quarter).not_in([code for code, _label in _answers(field)]))
+    elif args.get("answer"):
         query = query.where(characteristic(field, quarter) == args["answer"])
     return query
 
@@ -175,10 +178,13 @@ def equality_report(session: Session, quarter: Quarter) -> Report:
         found = counts.get(field.value, {})
         answers = _answers(field.value)
         known = {code for code, _label in answers}
-        answers += [(code, f"Other answer ({code})") for code in sorted(found) if code not in known]
-        rows = [Row(label, [Cell(found.get(code, 0), COUNT,
-                                 drill_args("equality", field=field.value, answer=code))], code)
-                for code, label in answers]
+        # A stored answer on no list is counted in one row, never shown: a row's label is always a list's.
+        counted = [(code, label, found.get(code, 0)) for code, label in answers]
+        unlisted = sum(n for code, n in found.items() if code not in known)
+        if unlisted:
+            counted.append((UNLISTED, "An answer on no list", unlisted))
+        rows = [Row(label, [Cell(n, COUNT, drill_args("equality", field=field.value, answer=code))], code)
+                for code, label, n in counted]
         rows.append(Row("Total", [Cell(total, COUNT, drill_args("equality", field=field.value))], "total"))
         tables.append(Table(field.value, field.label, field.label, ["Clients"], rows, col_totals=True))
     charts = [ChartSpec("groups", "bar", f"Under-represented groups, {quarter.short}",

@@ -42,6 +42,7 @@ from safehome.codes import (
     CaseStatus,
     HousingOptionsKind,
     HousingOptionsState,
+    OtherHousingSolution,
     OutcomeMeasureKind,
     OutcomeStage,
 )
@@ -200,8 +201,9 @@ def private_rentals(quarter: Quarter) -> Select:
 
 @output("other_solutions")
 def other_solutions(quarter: Quarter) -> Select:
-    """Other housing solutions secured: requests of kind "other" confirmed in the quarter; the detail is
-    each request's ``other_detail`` (counted by detail in ``other_solution_details``)."""
+    """Other housing solutions secured: requests of kind "other" confirmed in the quarter; the detail the
+    council asks for is each request's code (``other_solution``, counted in ``other_solution_counts``),
+    never the worker's free-text ``other_detail``."""
     return _confirmed(HousingOptionsKind.OTHER, quarter)
 
 
@@ -231,21 +233,20 @@ def output_counts(session: Session, quarter: Quarter, keys: Iterable[str] = OUTP
     return {key: int(value or 0) for key, value in zip(keys, row)}
 
 
-def other_solution_details(session: Session, quarter: Quarter) -> list[tuple[str, int]]:
-    """How many other housing solutions were secured of each detail, commonest first."""
-    detail = HousingOptionsRequest.other_detail
-    rows = session.execute(
-        select(detail, func.count()).where(
+def other_solution_counts(session: Session, quarter: Quarter) -> dict[OtherHousingSolution, int]:
+    """How many other housing solutions were secured of each coded kind (only codes: no free text is read)."""
+    code = HousingOptionsRequest.other_solution
+    return dict(session.execute(
+        select(code, func.count()).where(
             HousingOptionsRequest.kind == HousingOptionsKind.OTHER,
             HousingOptionsRequest.state == HousingOptionsState.CONFIRMED,
             _day_in(HousingOptionsRequest.answered_on, quarter))
-        .group_by(detail).order_by(func.count().desc(), detail))
-    return [(text or "(no detail)", n) for text, n in rows]
+        .group_by(code)).all())
 
 
-@drill("other_detail")
-def _other_detail_cases(quarter: Quarter, args: dict) -> Select:
-    return _cases_of(other_solutions(quarter).where(HousingOptionsRequest.other_detail == args.get("detail")))
+@drill("other_solution")
+def _other_solution_cases(quarter: Quarter, args: dict) -> Select:
+    return _cases_of(other_solutions(quarter).where(HousingOptionsRequest.other_solution == args.get("solution")))
 
 
 # Outcomes --------------------------------------------------------------------------------
@@ -374,15 +375,18 @@ def _outcome_cases(quarter: Quarter, args: dict) -> Select:
 # The report ---------------------------------------------------------------------------------
 
 def quarterly_return(session: Session, quarter: Quarter) -> Report:
-    """The quarterly performance return: outputs, the detail of other housing solutions, outcomes."""
+    """The quarterly performance return: outputs, other housing solutions by coded kind, outcomes."""
     counts = output_counts(session, quarter)
     outputs = Table("outputs", "Outputs", "Output", ["Count"],
                     [Row(name, [Cell(counts[key], COUNT, drill_args(key))], key)
                      for key, name in OUTPUT_NAMES.items()])
-    details = other_solution_details(session, quarter)
-    detail_table = Table(
-        "other_solutions", "Other housing solutions secured: detail", "Detail", ["Count"],
-        [Row(text, [Cell(n, COUNT, drill_args("other_detail", detail=text))]) for text, n in details]
+    solutions = other_solution_counts(session, quarter)
+    # Every code is a row (zeros too), labelled from the code list: free text never becomes a row.
+    solution_table = Table(
+        "other_solutions", "Other housing solutions secured, by kind", "Other housing solution", ["Count"],
+        [Row(solution.label, [Cell(solutions.get(solution, 0), COUNT,
+                                   drill_args("other_solution", solution=solution.value))], solution.value)
+         for solution in OtherHousingSolution]
         + [Row("Total", [Cell(counts["other_solutions"], COUNT, drill_args("other_solutions"))], "total")],
         col_totals=True)
     rows = []
@@ -404,7 +408,7 @@ def quarterly_return(session: Session, quarter: Quarter) -> Report:
                   "For each outcome, the percent achieved of those measured beside its target, where it has one.",
                   "outcomes", (2, 3), unit="%"),
     ]
-    return Report("quarterly", "Quarterly performance return", quarter, [outputs, detail_table, outcome_table],
+    return Report("quarterly", "Quarterly performance return", quarter, [outputs, solution_table, outcome_table],
                   charts)
 
 

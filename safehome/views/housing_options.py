@@ -7,7 +7,7 @@ from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from safehome.auth_session import current_actor
-from safehome.codes import HousingDuty, HousingOptionsKind, HousingOptionsState
+from safehome.codes import HousingDuty, HousingOptionsKind, HousingOptionsState, OtherHousingSolution
 from safehome.extensions import db
 from safehome.permissions import Permission, requires
 from safehome.services import housing_options
@@ -27,12 +27,14 @@ class QueueForm(FlaskForm):
 
 class SendForm(FlaskForm):
     kind = choice("Send for", HousingOptionsKind.choices())
-    other_detail = StringField("Which other housing solution", validators=[Optional(), Length(max=200)])
+    other_solution = choice("Which other housing solution", OtherHousingSolution.choices())
+    other_detail = StringField("Other housing solution: in your words", validators=[Optional(), Length(max=200)])
     note = TextAreaField("Note for Housing Options", validators=[Optional(), Length(max=2000)])
 
 
 class AnswerForm(FlaskForm):
     outcome = choice("Answer", [("confirmed", "Confirm"), ("refused", "Refuse")])
+    other_solution = choice("Other housing solution secured", OtherHousingSolution.choices(), blank="(as asked for)")
     on = DateField("Date of the answer", validators=[Optional()])
     reason = TextAreaField("Reason", validators=[Optional(), Length(max=2000)])
 
@@ -64,7 +66,8 @@ def queue():
 def send(household_id: int):
     form = SendForm()
     return act(form, lambda: housing_options.send_request(db.session, current_actor(), household_id,
-                                                          form.kind.data, form.other_detail.data, form.note.data),
+                                                          form.kind.data, form.other_solution.data,
+                                                          form.other_detail.data, form.note.data),
                "The case is sent to Housing Options.", journey_url(household_id))
 
 
@@ -83,7 +86,8 @@ def detail(request_id: int):
 def answer(request_id: int):
     form = AnswerForm()
     return act(form, lambda: housing_options.answer(db.session, current_actor(), request_id, form.outcome.data,
-                                                    form.on.data, form.reason.data),
+                                                    form.on.data, form.reason.data,
+                                                    other_solution=form.other_solution.data),
                "Answer recorded.", _request_url(request_id))
 
 

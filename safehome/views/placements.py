@@ -130,7 +130,7 @@ def override_offer(household_id: int):
 # One placement: decisions, moving in and out -------------------------------------------------------
 
 def _placement_page(placement_id: int, status: int = 200, **forms):
-    placement = placements.get_placement(db.session, current_actor(), placement_id)
+    placement = placements.view_placement(db.session, current_actor(), placement_id)
     forms = {"accept_form": NoteForm(prefix="accept"), "withdraw_form": NoteForm(prefix="withdraw"),
              "decline_form": DeclineForm(), "move_in_form": MoveInForm(), "move_out_form": MoveOutForm(), **forms}
     return render_template("placements/placement.html", placement=placement,
