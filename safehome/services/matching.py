@@ -436,15 +436,15 @@ def solve_batch(session: Session, households: Sequence[Household], time_limit: f
 
 # Perpetrator accommodation (issue 7; services/perpetrator.py) -----------------------------------------
 # A perpetrator request is an engine household of kind "perpetrator" (rule 1: perpetrator units only),
-# engine id "P<request id>". Its ``avoid`` places are the victim's (from services/perpetrator.py, which
-# opens them); the engine's words never reach the perpetrator service, only managers.
+# engine id "P<request id>". Its ``avoid`` places are the victim's places known to the perpetrator (from
+# services/perpetrator.py, which opens them); the engine's words never reach the perpetrator service, only managers.
 
 def perpetrator_key(request_id: int) -> str:
     return f"P{request_id}"
 
 
 def perpetrator_household(request, avoid: Sequence[dict], zones: Sequence[dict], as_of: date) -> solver.Household:
-    """The engine's view of a perpetrator request: one adult, the victim's places to avoid, the exclusion zones."""
+    """The engine's view of a perpetrator request: one adult, the victim's known places to avoid, the exclusion zones."""
     from safehome.models.households import age_on
 
     high = request.marac or request.mappa_level.value in ("2", "3")
