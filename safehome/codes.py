@@ -414,12 +414,31 @@ class PerpetratorState(Coded):
     ACCEPTED = "accepted", "Offer accepted"
     MOVED_IN = "moved_in", "Moved in"
     MOVED_OUT = "moved_out", "Moved out"
-    STOPPED = "stopped", "Stopped by the Safe Home service"
+    # One state for every stop, whoever stopped it and why: the perpetrator service sees only this label.
+    STOPPED = "stopped", "Closed by the Safe Home service"
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
 # A live request holds its unit; the database allows one per unit (perpetrator requests' partial unique index).
 LIVE_PERPETRATOR_STATES = (PerpetratorState.MATCHED, PerpetratorState.ACCEPTED, PerpetratorState.MOVED_IN)
+
+
+class PerpetratorStopReason(Coded):
+    """Why the Safe Home service closed a perpetrator request: the housing side's, never shown to the perpetrator side."""
+
+    UNSAFE_FOR_VICTIM = "unsafe_for_victim", "Unsafe for a victim"
+    NO_SUITABLE_UNIT = "no_suitable_unit", "No suitable accommodation"
+    NOT_ELIGIBLE = "not_eligible", "Not eligible"
+    DUPLICATE_OR_PATTERN = "duplicate_or_pattern", "A duplicate, or part of a pattern of requests"
+    CIRCUMSTANCES_CHANGED = "circumstances_changed", "The client's circumstances changed"
+    OTHER = "other", "Other (say what)"
+
+
+class PerpetratorPattern(Coded):
+    """A pattern of perpetrator requests that managers should look at (probing for a victim's case or places)."""
+
+    SAME_CLIENT = "same_client", "The same client filed under different victim references"
+    REFILED = "refiled", "The same victim reference withdrawn and filed again many times"
 
 
 class MappaLevel(Coded):

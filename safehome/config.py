@@ -111,6 +111,11 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
         # (20,000 households, 31,000 free units) about three minutes, most of it checking the rules.
         "MATCH_TIME_LIMIT": _env_int("SAFEHOME_MATCH_TIME_LIMIT", 300),
         "RETENTION_YEARS": _env_int("SAFEHOME_RETENTION_YEARS", 6),
+        # Per perpetrator-service worker: requests filed in any 24 hours, and requests waiting for
+        # accommodation at once (filed, matched or accepted). Refiling again and again is how a worker
+        # could probe for a victim's case, so filing is bounded (services/perpetrator.py).
+        "PERPETRATOR_REQUESTS_PER_DAY": _env_int("SAFEHOME_PERPETRATOR_REQUESTS_PER_DAY", 5),
+        "PERPETRATOR_WAITING_REQUESTS": _env_int("SAFEHOME_PERPETRATOR_WAITING_REQUESTS", 10),
         "GEOCODER": os.environ.get("SAFEHOME_GEOCODER", ""),  # "" = offline table only
         "MAP_TILE_URL": os.environ.get("SAFEHOME_MAP_TILE_URL", ""),  # "" = no third-party tiles
         "ARGON2_PROFILE": "RFC_9106_LOW_MEMORY",

@@ -1,24 +1,28 @@
-"""Perpetrator accommodation: the state machine, scoping, the distance kept both ways, flags, and the count."""
+"""Perpetrator accommodation: the state machine, scoping, the distance kept both ways from the places the
+perpetrator knows, the batch's two stages, closing, filing limits, patterns, and the count."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
 from geopy.distance import geodesic
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from safehome.codes import PerpetratorState, PlacementState, UnitStatus, UnitType
+from safehome.codes import PerpetratorState, PerpetratorStopReason, PlacementState, UnitStatus, UnitType
 from safehome.errors import NotFound, TransitionError, ValidationError
-from safehome.models import AuditEvent, PerpetratorRequest, Placement, Unit, User
-from safehome.services import Actor, matching, perpetrator, placements
-from tests.helpers import csrf_token_from
+from safehome.models import AuditEvent, Household, PerpetratorRequest, Placement, Unit, User
+from safehome.services import Actor, households, matching, perpetrator, placements
+from tests.helpers import csrf_token_from, post_form
 from tests.placement_fixtures import *  # noqa: F401,F403
 from tests.placement_fixtures import LEICESTER, TODAY, years_ago
 
 NEAR = (52.6550, -1.1398)    # 2 km from the victim's home
 FAR = (52.7721, -1.2062)     # 15.7 km from it
-SCHOOL = (52.5000, -1.3000)  # a place the victim goes, 18.7 km from home
+SCHOOL = (52.5000, -1.3000)  # a place the victim goes that the perpetrator knows, 18.7 km from home
 NEAR_SCHOOL = (52.5100, -1.3000)
+NEW_JOB = (52.7500, -0.7000)  # a place the victim goes that the perpetrator does not know
+NEAR_NEW_JOB = (52.7600, -0.7000)
 VICTIM_REFERENCE = "FVS-77001"
 
 
@@ -42,9 +46,12 @@ def act(db, user) -> Actor:
 
 @pytest.fixture
 def victim(make_household):
-    """The victim's open case: home in Leicester, a school further out."""
+    """The victim's open case: the home in Leicester the perpetrator left, the school further out he knows,
+    and a new job he does not know."""
     return make_household(reference=VICTIM_REFERENCE, home_location={"lat": LEICESTER[0], "lon": LEICESTER[1]},
-                          prefer=[{"label": "school", "lat": SCHOOL[0], "lon": SCHOOL[1], "km": 3, "weight": 3}])
+                          prefer=[{"label": "school", "lat": SCHOOL[0], "lon": SCHOOL[1], "km": 3, "weight": 3,
+                                   "known_to_perpetrator": True},
+                                  {"label": "new job", "lat": NEW_JOB[0], "lon": NEW_JOB[1], "km": 5, "weight": 2}])
 
 
 @pytest.fixture
@@ -60,7 +67,8 @@ def perp_unit(make_unit, make_site):
 
 
 def file(db, user, **changes) -> PerpetratorRequest:
-    request = perpetrator.file_request(db.session, act(db, user), request_data(**changes))
+    request = perpetrator.file_request(db.session, act(db, user), request_data(**changes),
+                                       limits=perpetrator.NO_LIMITS)
     db.session.commit()
     return request
 
@@ -130,7 +138,7 @@ def test_filing_names_every_problem_at_once(db, people):
         perpetrator.file_request(db.session, act(db, people["perp"]), request_data(
             reference="not a reference", birth_date=TODAY - timedelta(days=365 * 10), gender="x", mappa_level="9",
             needs=["jetpack"], needed_from=None, exclusion_zones=[{"type": "Point", "coordinates": [1, 2]}],
-            colour="blue"))
+            colour="blue"), limits=perpetrator.NO_LIMITS)
     fields = {p.field for p in caught.value.problems}
     assert {"victim_reference", "birth_date", "gender", "mappa_level", "needs/0", "needed_from",
             "exclusion_zones/0", "colour"} <= fields
@@ -227,34 +235,95 @@ def test_a_reference_that_links_to_nothing_answers_exactly_like_one_that_links(a
     assert found[VICTIM_REFERENCE] == victim.id and found["FVS-99999"] is None
 
 
+# Which places the perpetrator knows -----------------------------------------------------------------
+
+def test_the_case_forms_carry_what_the_perpetrator_knows(client, db, people, login):
+    """The home is known unless unticked; a place to stay near is secret unless ticked; both come back on edit."""
+    from tests.test_households_pages import FORM
+
+    login(people["worker"])
+    blank = client.get("/households/new").get_data(as_text=True)
+    assert re.search(r'<input checked id="home_known_to_perpetrator"', blank)
+    assert 'name="prefer-0-known_to_perpetrator"' in blank
+    assert not re.search(r'<input checked id="prefer-0-known_to_perpetrator"', blank)
+    made = post_form(client, "/households/new", {**FORM, "prefer-0-known_to_perpetrator": "y"})
+    assert made.status_code == 302, made.get_data(as_text=True)
+    household = db.session.scalar(select(Household).where(Household.reference == FORM["reference"]))
+    assert household.home_known_to_perpetrator is False  # left unticked
+    assert households.known_places(household) == [{"kind": "prefer", "lat": 52.63, "lon": -1.13}]
+    edit = client.get(f"/households/{household.id}/edit").get_data(as_text=True)
+    assert re.search(r'<input checked id="prefer-0-known_to_perpetrator"', edit)
+    assert not re.search(r'<input checked id="home_known_to_perpetrator"', edit)
+    case = client.get(f"/households/{household.id}").get_data(as_text=True)
+    assert re.search(r'id="known-to-perpetrator">1 place to stay near: a perpetrator request linked', case)
+
+
 # Safety: the distance, both ways -------------------------------------------------------------------
 
-def test_suggestions_and_matches_keep_the_perpetrator_from_every_victim_place(db, people, victim, perp_unit,
-                                                                             make_unit, make_site):
+def test_suggestions_and_matches_keep_the_perpetrator_from_every_place_he_knows_and_only_those(
+        db, people, victim, perp_unit, make_unit, make_site):
+    """Rewritten for issue 15: the victim's secret places (where they are placed, a new job) no longer rule a
+    unit out for the linked request (they would tell the perpetrator side where they are); known ones do."""
+    from geopy.distance import distance as along
+
     near_home = perp_unit(NEAR)
     near_school = perp_unit(NEAR_SCHOOL)
     refuge = make_unit(site=make_site(lat=52.40, lon=-0.80))  # where the victim is placed now
     placements.make_offer(db.session, act(db, people["worker"]), victim.id, refuge.id)
     db.session.commit()
-    near_refuge = perp_unit((52.41, -0.80))
+    beside_refuge = along(kilometers=7).destination((52.40, -0.80), bearing=90)  # past the inventory's 5 km
+    near_refuge = perp_unit((beside_refuge.latitude, beside_refuge.longitude))
+    near_new_job = perp_unit(NEAR_NEW_JOB)
     women_only = perp_unit(FAR, lead_genders=["female"])
     good = perp_unit((52.9548, -1.1581))
     request = file(db, people["perp"])
     answer = perpetrator.suggest_units(db.session, act(db, people["manager"]), request.id).suggestions
-    assert [s.unit.id for s in answer.items] == [good.id]
-    assert answer.considered == 5  # perpetrator units only; the refuge was never considered
-    for unit in (near_home, near_school, near_refuge, women_only):
+    assert {s.unit.id for s in answer.items} == {near_refuge.id, near_new_job.id, good.id}
+    assert answer.considered == 6  # perpetrator units only; the refuge was never considered
+    assert "2 units too close to places to avoid" in answer.summary  # the home and the school he knows
+    for unit in (near_home, near_school, women_only):
         with pytest.raises(ValidationError):
             perpetrator.match(db.session, act(db, people["manager"]), request.id, unit.id)
         db.session.rollback()
     with pytest.raises(ValidationError, match="only a perpetrator unit"):
         perpetrator.match(db.session, act(db, people["manager"]), request.id, refuge.id)
     db.session.rollback()
-    perpetrator.match(db.session, act(db, people["manager"]), request.id, good.id)
+    perpetrator.match(db.session, act(db, people["manager"]), request.id, near_new_job.id)
     db.session.commit()
-    assert db.session.get(Unit, good.id).status == UnitStatus.OFFERED
+    assert db.session.get(Unit, near_new_job.id).status == UnitStatus.OFFERED
     assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.record_type == "perpetrator_request",
                                                          AuditEvent.detail == "filed->matched")) is not None
+
+
+def test_a_home_the_perpetrator_does_not_know_keeps_nothing_away(client, db, people, victim, perp_unit, token_for,
+                                                                 login):
+    """The housing worker marks the home secret (over the API) and a known place to stay near (over the form
+    data's shape): only what is known to the perpetrator constrains the linked request; the case page says so."""
+    near_home, near_school = perp_unit(NEAR), perp_unit(NEAR_SCHOOL)
+    request = file(db, people["perp"])
+    manager = act(db, people["manager"])
+    ruled_out = {near_home.id, near_school.id}
+    assert not ruled_out & {s.unit.id for s in perpetrator.suggest_units(
+        db.session, manager, request.id).suggestions.items}
+    headers = token_for(people["worker"])
+    changed = client.patch(f"/api/v1/households/{victim.id}", headers=headers, json={
+        "home_known_to_perpetrator": False,
+        "prefer": [{"label": "school", "lat": SCHOOL[0], "lon": SCHOOL[1], "km": 3, "known_to_perpetrator": False}]})
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["home_known_to_perpetrator"] is False
+    db.session.expire_all()
+    assert ruled_out <= {s.unit.id for s in perpetrator.suggest_units(
+        db.session, manager, request.id).suggestions.items}
+    wrong = client.patch(f"/api/v1/households/{victim.id}", headers=headers, json={
+        "home_known_to_perpetrator": "maybe", "prefer": [{"label": "school", "lat": SCHOOL[0], "lon": SCHOOL[1],
+                                                         "km": 3, "known_to_perpetrator": "maybe"}]})
+    assert wrong.status_code == 422 and set(wrong.get_json()["errors"]["json"]) == {"home_known_to_perpetrator",
+                                                                                     "prefer"}
+    login(people["worker"])
+    case = client.get(f"/households/{victim.id}").get_data(as_text=True)
+    assert "no place: every place of this household is secret" in case
+    places = client.get(f"/households/{victim.id}/places").get_data(as_text=True)
+    assert "Secret from the perpetrator." in places and "secret from the perpetrator" in places
 
 
 def test_a_raised_distance_rules_out_more(db, people, victim, perp_unit):
@@ -302,8 +371,8 @@ def contested(victim, perp_unit, make_unit, make_site):
     """A victim and one perpetrator unit, where the victim's best unit is too near that unit.
 
     On a line south of the victim's school: the victim's best unit 2.5 km from the school, the only
-    perpetrator unit 11 km from the school (kept 10 km from every victim place) but only 8.5 km from
-    that best unit; the victim's other unit is far away.
+    perpetrator unit 11 km from the school (kept 10 km from every place the perpetrator knows) but only
+    8.5 km from that best unit; the victim's other unit is far away.
     """
     from geopy.distance import distance as along
 
@@ -327,25 +396,42 @@ def _run(db, people):
     return run
 
 
-def test_a_batch_run_matches_filed_requests_kept_apart_from_their_victim(db, people, contested):
+def test_a_batch_run_matches_filed_requests_first_and_keeps_their_victim_away(db, people, contested):
+    """Rewritten for issue 15: no engine ``apart`` any more; the request is matched first, then the victim
+    is kept from the unit proposed to it, so takes the other unit."""
     request = file(db, people["perp"])
     run = _run(db, people)
-    # Both placed (the engine's second level) only if the victim takes the other unit: apart, both ways.
     assert run.proposals == [{"household_id": contested["victim"].id, "unit_id": contested["other"].id,
                               "fit": run.proposals[0]["fit"], "why": run.proposals[0]["why"]}]
     assert [(p["request_id"], p["unit_id"]) for p in run.perpetrator_proposals] == [(request.id, contested["perp"].id)]
-    assert run.perpetrator_unplaced == {} and run.objective["placed"] == 2
+    assert run.perpetrator_unplaced == {} and run.objective["placed"] == 2  # both stages counted
 
 
 def test_without_a_link_the_victim_takes_the_best_unit(db, people, contested):
-    """The control: a request for someone else's victim is not kept apart from this victim."""
+    """The control: a request for someone else's victim does not keep this victim away."""
     request = file(db, people["perp"], reference="FVS-55555")
     run = _run(db, people)
     assert [p["unit_id"] for p in run.proposals] == [contested["best"].id]
     assert [p["request_id"] for p in run.perpetrator_proposals] == [request.id]
 
 
-def test_approving_a_run_offers_to_the_victim_then_matches_the_request(client, login, db, people, contested):
+def test_whether_a_request_is_matched_never_depends_on_where_its_waiting_victim_could_go(db, people, contested):
+    """A high-risk victim whose only unit is 8.5 km from the only perpetrator unit, and a standard-risk request
+    linked to them. The old run kept the two apart and placed the victim first, so the request stayed filed
+    only because of where its victim could go (a secret place). Now the request is matched, as an unlinked one
+    would be, and the victim is kept from its unit: the victim is not proposed the unit too near it."""
+    victim = contested["victim"]
+    victim.set_risk(16, True)
+    contested["other"].status = UnitStatus.OUT_OF_USE
+    db.session.commit()
+    request = file(db, people["perp"], marac=False, mappa_level="none")
+    run = _run(db, people)
+    assert [(p["request_id"], p["unit_id"]) for p in run.perpetrator_proposals] == [(request.id, contested["perp"].id)]
+    assert run.proposals == [] and run.unplaced[str(victim.id)]["reason"] == "no_unit_fits"
+
+
+def test_approving_a_run_matches_the_request_then_offers_to_the_victim(client, login, db, people, contested):
+    """Rewritten for issue 15: the perpetrator match goes first, so the victim's offer is checked against it."""
     request = file(db, people["perp"])
     run = _run(db, people)
     login(people["manager"])
@@ -360,21 +446,32 @@ def test_approving_a_run_offers_to_the_victim_then_matches_the_request(client, l
     assert row.state == PerpetratorState.MATCHED and row.unit_id == contested["perp"].id
     offered = db.session.scalar(select(Placement).where(Placement.household_id == contested["victim"].id))
     assert offered.unit_id == contested["other"].id and offered.state == PlacementState.OFFERED
+    made = db.session.scalars(select(AuditEvent.record_type).where(AuditEvent.detail.in_(
+        ["filed->matched", "source=batch"])).order_by(AuditEvent.id)).all()
+    assert made == ["perpetrator_request", "placement"]
 
 
-def test_a_request_proposal_that_has_become_unsafe_is_refused_at_approval(client, token_for, db, people, contested):
-    """The victim was offered the best unit by hand after the run: the match is checked again and refused."""
+def test_a_victims_proposal_that_has_become_unsafe_is_refused_at_approval(client, token_for, db, people, contested,
+                                                                        perp_unit):
+    """Rewritten for issue 15 (it was the request's proposal that was refused): after the run the request is
+    matched by hand to a unit near the victim's proposed one; the victim's offer is checked and refused, and
+    the request's match never looked at where the victim would go."""
+    from geopy.distance import distance as along
+
     request = file(db, people["perp"])
     run = _run(db, people)
-    placements.make_offer(db.session, act(db, people["worker"]), contested["victim"].id, contested["best"].id)
+    beside = along(kilometers=6).destination((53.2, -0.5), bearing=0)  # 6 km from the victim's proposed unit
+    perpetrator.match(db.session, act(db, people["manager"]), request.id,
+                      perp_unit((beside.latitude, beside.longitude)).id)
     db.session.commit()
     headers = token_for(people["manager"])
-    answer = client.post(f"/api/v1/match-runs/{run.id}/approve", headers=headers, json={"request_ids": [request.id]})
+    answer = client.post(f"/api/v1/match-runs/{run.id}/approve", headers=headers, json={})
     assert answer.status_code == 200, answer.get_json()
     body = answer.get_json()
     assert body["offers"] == [] and body["matched"] == []
-    assert [r["request_id"] for r in body["refused_requests"]] == [request.id]
-    assert db.session.get(PerpetratorRequest, request.id).state == PerpetratorState.FILED
+    assert [r["household_id"] for r in body["refused"]] == [contested["victim"].id]
+    assert "Too close" in body["refused"][0]["message"]
+    assert [r["request_id"] for r in body["refused_requests"]] == [request.id]  # matched already
     unknown = client.post(f"/api/v1/match-runs/{run.id}/approve", headers=headers, json={"request_ids": [request.id + 1]})
     assert unknown.status_code == 422 and "request_ids" in unknown.get_json()["errors"]["json"]
 
@@ -402,7 +499,7 @@ def test_a_perpetrator_unit_can_never_be_offered_to_a_victim_by_hand(db, people,
     assert db.session.get(Unit, unit.id).status == UnitStatus.AVAILABLE
 
 
-# Flagging unsafe ----------------------------------------------------------------------------------
+# Closing: flagged unsafe by the victim's worker, or closed by a manager ------------------------------
 
 @pytest.mark.parametrize("steps, unit_after", [((), UnitStatus.AVAILABLE), (("accept",), UnitStatus.AVAILABLE),
                                                (("accept", "move_in"), UnitStatus.VOID)])
@@ -428,14 +525,57 @@ def test_flag_unsafe_stops_the_request_and_frees_the_unit(app, client, login, db
     row = db.session.get(PerpetratorRequest, request.id)
     db.session.refresh(row)
     assert row.state == PerpetratorState.STOPPED and row.stopped_by_id == people["worker"].id
+    assert row.stop_reason == PerpetratorStopReason.UNSAFE_FOR_VICTIM and row.stop_note == "victim now works nearby"
     assert db.session.get(Unit, unit.id).status == unit_after
     # the unit is no longer held: another request may be matched to it once it is free again
     assert perpetrator.avoid_places_for_victims(db.session, [db.session.get(type(victim), victim.id)]) == {}
-    # the perpetrator service sees that it stopped, never why
+    # the perpetrator service sees that it was closed, never why
     perp_client = app.test_client()
     login(people["perp"], the_client=perp_client)
     mine = perp_client.get(f"/perpetrator/requests/{request.id}").get_data(as_text=True)
-    assert "Stopped by the Safe Home service" in mine and "works nearby" not in mine
+    assert "Closed by the Safe Home service" in mine and "works nearby" not in mine and "nsafe" not in mine
+
+
+def test_a_manager_closes_any_request_with_a_coded_reason(app, client, login, token_for, db, people, perp_unit):
+    """A request that links to no case (the victim's worker could never flag it) is closed by a manager."""
+    unit = perp_unit(FAR)
+    request = matched(db, people, unit, reference="FVS-55555")
+    headers = token_for(people["manager"])
+    url = f"/api/v1/perpetrator-queue/{request.id}/close"
+    assert client.post(url, headers=headers, json={"reason": "whim"}).status_code == 422
+    other = client.post(url, headers=headers, json={"reason": "other"})
+    assert other.status_code == 422 and "note" in other.get_json()["errors"]["json"]
+    assert client.post(url, headers=token_for(people["worker"]), json={"reason": "not_eligible"}).status_code == 403
+    assert db.session.get(PerpetratorRequest, request.id).state == PerpetratorState.MATCHED
+    closed = client.post(url, headers=headers, json={"reason": "not_eligible", "note": "lives out of area"})
+    assert closed.status_code == 200, closed.get_json()
+    assert closed.get_json()["stop_reason"] == "not_eligible" and closed.get_json()["stop_note"] == "lives out of area"
+    assert db.session.get(Unit, unit.id).status == UnitStatus.AVAILABLE
+    login(people["manager"])
+    page = client.get(f"/perpetrator/queue/{request.id}").get_data(as_text=True)
+    assert "Not eligible (lives out of area)" in page and "Close the request" not in page
+    perp = token_for(people["perp"])
+    mine = client.get(f"/api/v1/perpetrator-requests/{request.id}", headers=perp).get_json()
+    assert mine["state"] == "stopped" and "eligible" not in str(mine) and "lives out of" not in str(mine)
+    assert not {"stop_reason", "stop_note", "stopped_by_id", "stopped_at"} & set(mine)
+    again = client.post(url, headers=headers, json={"reason": "not_eligible"})
+    assert again.status_code == 409
+
+
+def test_the_manager_closes_through_the_housing_page(client, login, db, people):
+    request = file(db, people["perp"], reference="FVS-55555")
+    login(people["manager"])
+    page = client.get(f"/perpetrator/queue/{request.id}")
+    assert "Close the request" in page.get_data(as_text=True)
+    token = csrf_token_from(page.get_data(as_text=True))
+    wrong = client.post(f"/perpetrator/queue/{request.id}/close", data={"reason": "", "csrf_token": token})
+    assert wrong.status_code == 422 and "is required" in wrong.get_data(as_text=True)
+    done = client.post(f"/perpetrator/queue/{request.id}/close",
+                       data={"reason": "duplicate_or_pattern", "note": "", "csrf_token": token})
+    assert done.status_code == 302
+    row = db.session.get(PerpetratorRequest, request.id)
+    db.session.refresh(row)
+    assert row.state == PerpetratorState.STOPPED and row.stop_reason == PerpetratorStopReason.DUPLICATE_OR_PATTERN
 
 
 def test_a_worker_without_the_victims_case_cannot_see_the_request(app, client, login, db, people):
@@ -445,6 +585,89 @@ def test_a_worker_without_the_victims_case_cannot_see_the_request(app, client, l
     manager_client = app.test_client()
     login(people["manager"], the_client=manager_client)
     assert manager_client.get(f"/perpetrator/queue/{request.id}").status_code == 200
+
+
+# Filing limits and patterns ---------------------------------------------------------------------------
+
+def test_filing_is_limited_per_worker_and_the_refusal_is_the_same_for_every_reference(app, client, login, token_for,
+                                                                                      db, people, victim):
+    headers = token_for(people["perp"])
+    api_data = {"birth_date": years_ago(40).isoformat(), "gender": "male", "needed_from": TODAY.isoformat()}
+    per_day = app.config["PERPETRATOR_REQUESTS_PER_DAY"]
+    assert per_day == 5  # the default setting
+    for n in range(per_day):
+        answer = client.post("/api/v1/perpetrator-requests", headers=headers,
+                             json={**api_data, "victim_reference": f"FVS-{n:05d}"})
+        assert answer.status_code == 201
+    refusals = [client.post("/api/v1/perpetrator-requests", headers=headers,
+                            json={**api_data, "victim_reference": reference})
+                for reference in (VICTIM_REFERENCE, "FVS-99999")]
+    assert [r.status_code for r in refusals] == [429, 429]
+    assert refusals[0].get_json() == refusals[1].get_json()
+    assert "filed 5 requests in the last 24 hours" in refusals[0].get_json()["message"]
+    assert db.session.scalar(select(func.count()).select_from(PerpetratorRequest)) == per_day
+    # another worker is not held back by this one's filings; the form says why it refuses
+    assert perpetrator.count_own_open(db.session, people["other_perp"]) == 0
+    login(people["perp"])
+    token = csrf_token_from(client.get("/perpetrator/requests/new").get_data(as_text=True))
+    page = client.post("/perpetrator/requests/new", data={
+        "victim_reference": "FVS-1", "birth_date": "1980-02-03", "gender": "male", "mappa_level": "none",
+        "needed_from": TODAY.isoformat(), "csrf_token": token})
+    assert page.status_code == 429 and "the most one worker may file" in page.get_data(as_text=True)
+
+
+def test_the_limits_count_a_rolling_day_and_the_requests_waiting(db, people):
+    from datetime import datetime, timezone
+
+    worker = act(db, people["perp"])
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    limits = perpetrator.FilingLimits(per_day=2, waiting=3)
+
+    def file_at(hours: float, reference: str = "FVS-1"):
+        request = perpetrator.file_request(db.session, worker, request_data(reference, needed_from=start.date()),
+                                           limits=limits, now=start + timedelta(hours=hours))
+        db.session.commit()
+        return request
+
+    first, _ = file_at(0), file_at(1)
+    with pytest.raises(perpetrator.FilingLimitReached, match=r"after 03 Mar 2026 09:00 \(UK time\)"):
+        file_at(23.9)
+    db.session.rollback()
+    file_at(24.1)  # the first has left the 24 hours
+    with pytest.raises(perpetrator.FilingLimitReached, match="3 requests waiting"):
+        file_at(48)
+    db.session.rollback()
+    perpetrator.withdraw(db.session, worker, first.id)
+    db.session.commit()
+    assert file_at(48).state == PerpetratorState.FILED
+
+
+def test_patterns_are_flagged_to_managers_only(client, login, token_for, db, people):
+    """The same client under two victim references; one reference withdrawn and filed again three times."""
+    same_client = [file(db, people["perp"], reference=reference, client_reference="PS-0042",
+                        birth_date=years_ago(30 + n)) for n, reference in enumerate(("FVS-10001", "FVS-10002"))]
+    refiled = []
+    for n in range(perpetrator.PATTERN_WITHDRAWALS + 1):
+        refiled.append(file(db, people["other_perp"], reference="FVS-20001", birth_date=years_ago(50 + n)))
+        perpetrator.withdraw(db.session, act(db, people["other_perp"]), refiled[-1].id)
+        db.session.commit()
+    refiled.append(file(db, people["other_perp"], reference="FVS-20001", birth_date=years_ago(60)))
+    file(db, people["perp"], reference="FVS-30001", birth_date=years_ago(70))  # nothing odd
+    flags = client.get("/api/v1/perpetrator-queue/patterns", headers=token_for(people["manager"])).get_json()
+    assert sorted((f["pattern"], tuple(r["id"] for r in f["requests"]), tuple(f["references"])) for f in flags) == [
+        ("refiled", tuple(r.id for r in refiled), ("FVS-20001",)),
+        ("same_client", tuple(r.id for r in same_client), ("FVS-10001", "FVS-10002"))]
+    for role in ("perp", "worker"):
+        assert client.get("/api/v1/perpetrator-queue/patterns", headers=token_for(people[role])).status_code == 403
+    login(people["manager"])
+    queue = client.get("/perpetrator/queue").get_data(as_text=True)
+    assert "Patterns to review (2)" in queue and queue.count(">pattern</span>") == len(same_client) + len(refiled)
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert re.search(r'>2</span>\s*<span class="panel-title">Perpetrator request patterns to review', dashboard)
+    # what the perpetrator side sees of its flagged requests is what it saw before
+    perp = token_for(people["perp"])
+    mine = client.get(f"/api/v1/perpetrator-requests/{same_client[0].id}", headers=perp).get_json()
+    assert "pattern" not in str(mine)
 
 
 # Pages and the API end to end ------------------------------------------------------------------------

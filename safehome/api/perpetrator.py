@@ -7,6 +7,7 @@ answered with ``RequestHousing*Out``.
 """
 from __future__ import annotations
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -14,10 +15,12 @@ from safehome.auth_session import current_actor
 from safehome.extensions import db
 from safehome.permissions import Permission, requires
 from safehome.schemas.perpetrator import (
+    CloseRequestIn,
     FlagUnsafeIn,
     MatchIn,
     MoveInIn,
     MoveOutIn,
+    PatternFlagOut,
     QueueQuery,
     RequestHousingDetailOut,
     RequestHousingOut,
@@ -49,8 +52,9 @@ class Requests(MethodView):
     @blp.arguments(RequestIn)
     @blp.response(201, RequestServiceDetailOut)
     def post(self, data):
-        """File a request for alternative accommodation for a perpetrator."""
-        return perpetrator.file_request(db.session, current_actor(), data)
+        """File a request for alternative accommodation for a perpetrator (429 over the worker's filing limits)."""
+        return perpetrator.file_request(db.session, current_actor(), data,
+                                        limits=perpetrator.FilingLimits.from_settings(current_app.config))
 
 
 @blp.route("/perpetrator-requests/<int:request_id>")
@@ -100,6 +104,16 @@ class Queue(MethodView):
     def get(self, query):
         """Every request: open ones first, waiting longest first."""
         return perpetrator.queue(db.session, current_actor(), **query)
+
+
+@blp.route("/perpetrator-queue/patterns")
+class Patterns(MethodView):
+    @requires(Permission.MATCH_BATCH)
+    @blp.response(200, PatternFlagOut(many=True))
+    def get(self):
+        """Patterns of the last 30 days that look like probing: one client under several victim references,
+        or one reference withdrawn and filed again many times."""
+        return perpetrator.pattern_flags(db.session, current_actor())
 
 
 @blp.route("/perpetrator-queue/<int:request_id>")
@@ -177,8 +191,19 @@ class FlagUnsafe(MethodView):
     @blp.arguments(FlagUnsafeIn)
     @blp.response(200, RequestHousingDetailOut)
     def post(self, data, request_id: int):
-        """Flag the request unsafe: it stops and its unit is freed."""
+        """Flag the request unsafe: it is closed (reason unsafe_for_victim) and its unit is freed."""
         return perpetrator.flag_unsafe(db.session, current_actor(), request_id, data["reason"])
+
+
+@blp.route("/perpetrator-queue/<int:request_id>/close")
+class Close(MethodView):
+    @requires(Permission.MATCH_BATCH)
+    @blp.arguments(CloseRequestIn)
+    @blp.response(200, RequestHousingDetailOut)
+    def post(self, data, request_id: int):
+        """Close any open request with a coded reason; its unit is freed. The perpetrator service sees it
+        closed by the Safe Home service, never why."""
+        return perpetrator.close(db.session, current_actor(), request_id, data["reason"], data["note"])
 
 
 @blp.route("/households/<int:household_id>/perpetrator-requests")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from safehome.codes import (
@@ -101,7 +101,11 @@ class Household(Base):
     address = mapped_column(SealedJSON("household.address"))  # {"line1", "line2", "town", "postcode"}
     home_location = mapped_column(SealedJSON("household.home_location"))  # {"lat", "lon"}
     avoid = mapped_column(SealedJSON("household.avoid"))  # [{"label", "lat", "lon", "km"}]
-    prefer = mapped_column(SealedJSON("household.prefer"))  # [{"label", "lat", "lon", "km", "weight"}]
+    # [{"label", "lat", "lon", "km", "weight", "known_to_perpetrator"}]
+    prefer = mapped_column(SealedJSON("household.prefer"))
+    # Whether the perpetrator knows the home (usually the home they shared or left): only places the perpetrator
+    # knows keep a linked perpetrator request away (services/perpetrator.py); a secret one never shapes its outcome.
+    home_known_to_perpetrator: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

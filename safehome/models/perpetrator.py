@@ -16,7 +16,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from safehome.codes import LIVE_PERPETRATOR_STATES, Gender, MappaLevel, PerpetratorState
+from safehome.codes import LIVE_PERPETRATOR_STATES, Gender, MappaLevel, PerpetratorState, PerpetratorStopReason
 from safehome.models.base import Base, SealedJSON, coded, utcnow
 
 _LIVE = text("state IN ({})".format(", ".join(f"'{s.value}'" for s in LIVE_PERPETRATOR_STATES)))
@@ -75,10 +75,12 @@ class PerpetratorRequest(Base):
     matched_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     moved_in_on: Mapped[date | None]
     moved_out_on: Mapped[date | None]
-    # Flagged unsafe by the victim's housing worker: who, when and why (never shown to the perpetrator service).
+    # Closed by the Safe Home service (a manager, or the victim's housing worker flagging it unsafe): who, when,
+    # the coded reason and a note. Never shown to the perpetrator service, which sees one state for every stop.
     stopped_at: Mapped[datetime | None]
     stopped_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    stop_reason: Mapped[str | None] = mapped_column(Text)
+    stop_reason: Mapped[PerpetratorStopReason | None] = mapped_column(coded(PerpetratorStopReason))
+    stop_note: Mapped[str | None] = mapped_column(Text)
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

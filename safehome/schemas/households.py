@@ -44,6 +44,9 @@ class AvoidIn(InputSchema):
 
 class PreferIn(AvoidIn):
     weight = fields.Int(strict=True, allow_none=True, metadata={"description": "Importance 1-5 (default 3)"})
+    known_to_perpetrator = fields.Bool(metadata={
+        "description": "The perpetrator knows this place (default false: a new school or job stays secret). "
+                       "Only known places keep a linked perpetrator request away."})
 
 
 class HouseholdPatchIn(InputSchema):
@@ -64,6 +67,8 @@ class HouseholdPatchIn(InputSchema):
                                                     "prefer_not_to_say always allowed"})
     excluded_area_ids = fields.List(fields.Int(strict=True))
     address = fields.Nested(AddressIn, allow_none=True)
+    home_known_to_perpetrator = fields.Bool(metadata={
+        "description": "The perpetrator knows the home (default true: usually the home they shared or left)"})
     avoid = fields.List(fields.Nested(AvoidIn))
     prefer = fields.List(fields.Nested(PreferIn))
 
@@ -184,6 +189,7 @@ class HouseholdOut(Schema):
     waiting_since = fields.Date(allow_none=True)
     equality = fields.Dict()
     excluded_areas = fields.List(fields.Nested(AreaOut))
+    home_known_to_perpetrator = fields.Bool()
     referrals = fields.List(fields.Nested(ReferralOut))
     assessments = fields.List(fields.Nested(AssessmentOut))
     updated_at = fields.DateTime()

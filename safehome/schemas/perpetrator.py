@@ -7,7 +7,8 @@ the housing side (managers, the victim's housing worker).
 """
 from marshmallow import Schema, fields, validate
 
-from safehome.codes import LIVE_PERPETRATOR_STATES, Feature, Gender, Language, MappaLevel, PerpetratorState, Pet
+from safehome.codes import (LIVE_PERPETRATOR_STATES, Feature, Gender, Language, MappaLevel, PerpetratorState,
+                            PerpetratorStopReason, Pet)
 from safehome.schemas import InputSchema, QuerySchema
 from safehome.services import perpetrator
 
@@ -65,6 +66,13 @@ class MoveOutIn(InputSchema):
 
 class FlagUnsafeIn(InputSchema):
     reason = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class CloseRequestIn(InputSchema):
+    reason = fields.Str(required=True, validate=validate.OneOf(PerpetratorStopReason.codes()),
+                        metadata={"description": "Why the service closes it (never shown to the perpetrator service)"})
+    note = fields.Str(load_default=None, allow_none=True, validate=_NOTE,
+                      metadata={"description": "Required when the reason is other"})
 
 
 class QueueQuery(QuerySchema):
@@ -161,7 +169,8 @@ class RequestHousingOut(RequestServiceOut):
     matched_by_id = fields.Int(allow_none=True)
     stopped_at = fields.DateTime(allow_none=True)
     stopped_by_id = fields.Int(allow_none=True)
-    stop_reason = fields.Str(allow_none=True)
+    stop_reason = _code("stop_reason")
+    stop_note = fields.Str(allow_none=True)
 
 
 class RequestHousingDetailOut(RequestHousingOut):
@@ -186,3 +195,21 @@ class SuggestionsOut(Schema):
     ruled_out = fields.List(fields.Str(), attribute="summary")
     ruled_out_counts = fields.Dict(keys=fields.Str(), values=fields.Int(), attribute="counts")
     seconds = fields.Float()
+
+
+class PatternRequestOut(Schema):
+    id = fields.Int()
+    victim_reference = fields.Str()
+    client_reference = fields.Str(allow_none=True)
+    filed_by_id = fields.Int()
+    filed_at = fields.DateTime()
+    state = _code("state")
+
+
+class PatternFlagOut(Schema):
+    """A pattern of requests that looks like probing for a victim's case (managers only)."""
+
+    pattern = _code("pattern")
+    label = fields.Function(lambda flag: flag.pattern.label)
+    references = fields.List(fields.Str())
+    requests = fields.List(fields.Nested(PatternRequestOut))

@@ -114,9 +114,11 @@ def _my_perpetrator_requests(session: Session, user: User) -> list[Panel]:
 
 @panel(Role.MANAGER)
 def _perpetrator_requests_waiting(session: Session, user: User) -> list[Panel]:
-    from safehome.services import perpetrator
+    from safehome.services import Actor, perpetrator
 
     return [Panel("Perpetrator requests waiting for a match", perpetrator.count_waiting(session),
+                  "perpetrator.queue"),
+            Panel("Perpetrator request patterns to review", len(perpetrator.pattern_flags(session, Actor(user))),
                   "perpetrator.queue")]
 
 

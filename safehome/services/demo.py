@@ -127,6 +127,8 @@ TENURE_WEIGHTS = {Tenure.SOCIAL_RENT_COUNCIL: 18, Tenure.SOCIAL_RENT_HA: 16, Ten
                   Tenure.OWNER_OCCUPIER: 8, Tenure.LIVING_WITH_FAMILY: 12, Tenure.TEMPORARY: 5,
                   Tenure.NO_FIXED_ABODE: 4, Tenure.REFUGE: 2, Tenure.SUPPORTED: 2, Tenure.TIED: 1,
                   Tenure.INSTITUTION: 1, Tenure.OTHER: 2, Tenure.UNKNOWN: 7}
+# Tenures in which the household has already left the home the perpetrator knows.
+SECRET_HOME_TENURES = frozenset({Tenure.LIVING_WITH_FAMILY, Tenure.TEMPORARY, Tenure.REFUGE, Tenure.SUPPORTED})
 SOURCE_WEIGHTS = {ReferralSource.FAMILY_VICTIM_SURVIVOR: 45, ReferralSource.POLICE: 15, ReferralSource.MARAC: 8,
                   ReferralSource.HOUSING_OPTIONS: 8, ReferralSource.HEALTH: 6, ReferralSource.SOCIAL_CARE: 8,
                   ReferralSource.OTHER_AGENCY: 5, ReferralSource.SELF: 5}
@@ -472,6 +474,9 @@ def _case(world: DemoWorld, shape: str, opened: datetime, *, closed: datetime | 
         "waiting_since": None if closed else opened.date(),
         "address": None if home is None else _address(rng, district, row.local_authority),
         "home_location": home,
+        # Staying with family or in temporary accommodation, the household has already left the home the
+        # perpetrator knows: where it is now is secret from the perpetrator.
+        "home_known_to_perpetrator": tenure not in SECRET_HOME_TENURES,
         "avoid": _avoid(rng, centre, shape),
         "prefer": _prefer(rng, centre, shape, has_children),
         "created_at": opened, "updated_at": closed or opened,
@@ -606,20 +611,22 @@ def _avoid(rng: random.Random, home: dict, shape: str) -> list[dict]:
 
 
 def _prefer(rng: random.Random, home: dict, shape: str, has_children: bool) -> list[dict]:
-    """Places to stay near (soft): the children's school, work, the support network."""
+    """Places to stay near (soft): the children's school and work (known to the perpetrator), the support
+    network and the GP (secret from them)."""
     places = []
     if has_children and rng.random() < 0.6:
-        places.append(("Children's school", (0.3, 2), 10, 3))
+        places.append(("Children's school", (0.3, 2), 10, 3, True))
     if shape != "older_with_carer" and rng.random() < 0.3:
-        places.append(("Work", (1, 12), 8, 2))
+        places.append(("Work", (1, 12), 8, 2, True))
     if rng.random() < 0.35:
-        places.append(("Support network", (5, 40), 10, 2))
+        places.append(("Support network", (5, 40), 10, 2, False))
     if shape == "older_with_carer":
-        places.append(("GP surgery", (0.3, 3), 5, 2))
+        places.append(("GP surgery", (0.3, 3), 5, 2, False))
     prefer = []
-    for label, (near, far), km, weight in places:
+    for label, (near, far), km, weight, known in places:
         lat, lon = _offset(home["lat"], home["lon"], rng.uniform(near, far), rng.uniform(0, 360))
-        prefer.append({"label": label, "lat": lat, "lon": lon, "km": km, "weight": weight})
+        prefer.append({"label": label, "lat": lat, "lon": lon, "km": km, "weight": weight,
+                       "known_to_perpetrator": known})
     return prefer
 
 
@@ -869,7 +876,7 @@ def build_perpetrator_requests(world: DemoWorld) -> None:
                                                                                      day=1),
             "gender": "male", "marac": i % 2 == 0, "under_probation": True, "mappa_level": ("none", "1", "2")[i % 3],
             "court_conditions": "Non-molestation order: no contact with the victim", "needed_from": world.today},
-            now=world.now)
+            limits=perpetrator.NO_LIMITS, now=world.now)  # the demo world's history, not one worker's day
         stage = stages[i % len(stages)]
         world.counts["perpetrator_requests"] += 1
         if stage == "filed":

@@ -15,6 +15,10 @@ Rules (documented for workers and API clients):
 - places to avoid / stay near: a label, a UK postcode or a latitude and
   longitude inside the UK, and a distance of 0.5-200 km; places to stay near
   also carry an importance of 1-5 (default 3).
+- known to the perpetrator: the home (``home_known_to_perpetrator``, default
+  yes: usually the home they shared or left) and each place to stay near
+  (``known_to_perpetrator``, default no: a new school, a new job). Only known
+  places keep a linked perpetrator request away (``known_places``).
 - equality monitoring: every characteristic optional, "prefer_not_to_say"
   always allowed; age is not asked, it comes from the lead's date of birth.
 """
@@ -72,12 +76,13 @@ HOUSEHOLD_UNIT_TYPES = [t.value for t in UnitType if t != UnitType.PERPETRATOR]
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 DETAIL_FIELDS = ("members", "dash_score", "marac", "pets", "needs", "languages", "interpreter", "unit_types",
-                 "tenure_at_entry", "consent_to_share", "equality", "excluded_area_ids", "address", "avoid",
-                 "prefer")
+                 "tenure_at_entry", "consent_to_share", "equality", "excluded_area_ids", "address",
+                 "home_known_to_perpetrator", "avoid", "prefer")
 # A new case starts from these where the referral says nothing.
 _INTAKE_DEFAULTS = {"dash_score": None, "marac": False, "pets": [], "needs": [], "languages": [],
                     "interpreter": False, "unit_types": None, "consent_to_share": False, "equality": {},
-                    "excluded_area_ids": [], "address": None, "avoid": [], "prefer": []}
+                    "excluded_area_ids": [], "address": None, "home_known_to_perpetrator": True, "avoid": [],
+                    "prefer": []}
 
 # What each role may see of a case, on the case page and in the API; a field not listed is absent.
 # Sealed places (address, home, places to avoid and stay near) are never here: they are opened only
@@ -86,7 +91,7 @@ CASE_FIELDS = frozenset({
     "id", "reference", "status", "opened_at", "closed_at", "close_reason", "worker_id", "risk", "dash_score",
     "marac", "is_repeat", "member_count", "members", "pets", "needs", "languages", "interpreter", "unit_types",
     "tenure_at_entry", "consent_to_share", "waiting_since", "equality", "excluded_areas", "referrals",
-    "assessments", "updated_at",
+    "assessments", "updated_at", "home_known_to_perpetrator",
 })
 FIELDS_BY_ROLE: dict[Role, frozenset[str]] = {
     Role.HOUSING_WORKER: CASE_FIELDS,
@@ -276,6 +281,8 @@ class Checker:
                 weight = place.get("weight")
                 item["weight"] = self.number(f"{where}/weight", DEFAULT_WEIGHT if weight is None else weight,
                                              *PREFER_WEIGHT, integer=True)
+                item["known_to_perpetrator"] = self.boolean(f"{where}/known_to_perpetrator",
+                                                            place.get("known_to_perpetrator", False))
             item.update(self.point(where, place))
             clean.append(item)
         return clean
@@ -355,7 +362,7 @@ def check_details(session: Session, data: dict, *, today: date, geocoder: str = 
             values[key] = check.members(value)
         elif key == "dash_score":
             values[key] = check.number(key, value, 0, 24, integer=True, required=False)
-        elif key in ("marac", "interpreter", "consent_to_share"):
+        elif key in ("marac", "interpreter", "consent_to_share", "home_known_to_perpetrator"):
             values[key] = check.boolean(key, value)
         elif key in ("pets", "needs", "languages"):
             allowed = {"pets": Pet, "needs": Feature, "languages": Language}[key].codes()
@@ -472,6 +479,7 @@ class CaseView:
     household: Household
     fields: frozenset[str]
     history: list[Household]
+    known_to_perpetrator: list[str]  # "home", "prefer" for each place the perpetrator knows (no place itself)
 
 
 def case_page(session: Session, actor: Actor, household_id: int) -> CaseView:
@@ -481,7 +489,8 @@ def case_page(session: Session, actor: Actor, household_id: int) -> CaseView:
     history = []
     if "referrals" in fields:
         history = [h for h in cases_of_reference(session, actor.user, household.reference) if h.id != household.id]
-    return CaseView(household, fields, history)
+    known = [p["kind"] for p in known_places(household)] if "home_known_to_perpetrator" in fields else []
+    return CaseView(household, fields, history, known)
 
 
 def cases_of_reference(session: Session, user, reference: str) -> list[Household]:
@@ -510,6 +519,19 @@ def household_places(household: Household) -> dict:
             "avoid": crypto.unseal(household.avoid) or [], "prefer": crypto.unseal(household.prefer) or []}
 
 
+def known_places(household: Household) -> list[dict]:
+    """The household's places the perpetrator knows, opened: ``[{"kind": "home" | "prefer", "lat", "lon"}]``.
+
+    The home when ``home_known_to_perpetrator``, and each place to stay near marked
+    ``known_to_perpetrator`` (entries saved before the flag existed count as secret). A machine use.
+    """
+    home = crypto.unseal(household.home_location) if household.home_known_to_perpetrator else None
+    places = [{"kind": "home", "lat": home["lat"], "lon": home["lon"]}] if home else []
+    places += [{"kind": "prefer", "lat": p["lat"], "lon": p["lon"]} for p in crypto.unseal(household.prefer) or []
+               if p.get("known_to_perpetrator") is True]
+    return places
+
+
 def reveal_places(session: Session, actor: Actor, household_id: int) -> tuple[Household, dict]:
     """A case and its address and places, for a person to see; audited (AuditAction.VIEW_ADDRESS)."""
     if actor.user is None or not can(actor.user.role, Permission.ADDRESS_VIEW):
@@ -532,7 +554,8 @@ def details_for_edit(session: Session, actor: Actor, household_id: int) -> tuple
         "unit_types": list(household.unit_types or []), "tenure_at_entry": household.tenure_at_entry.value,
         "consent_to_share": household.consent_to_share, "equality": dict(household.equality),
         "excluded_area_ids": [area.id for area in household.excluded_areas],
-        "address": places["address"], "avoid": places["avoid"], "prefer": places["prefer"],
+        "address": places["address"], "home_known_to_perpetrator": household.home_known_to_perpetrator,
+        "avoid": places["avoid"], "prefer": places["prefer"],
     }
     return household, details
 

@@ -330,9 +330,9 @@ class PerpetratorInput:
     """A filed perpetrator request as a batch run needs it (made by ``perpetrator.waiting_for_batch``)."""
 
     request: object  # the PerpetratorRequest row
-    avoid: tuple[dict, ...]  # the victim's places, opened
+    avoid: tuple[dict, ...]  # the victim's places known to the perpetrator, opened
     zones: tuple[dict, ...]  # court exclusion zones (GeoJSON)
-    victims: frozenset[int]  # the linked victim cases: kept ``km`` apart when placed in the same run
+    victims: frozenset[int]  # the linked victim cases: kept ``km`` from the unit proposed to the request
     km: float
 
 
@@ -357,67 +357,94 @@ def _invalid(h: solver.Household, as_of: date) -> dict | None:
     return {"reason": "invalid", "detail": "details incomplete: " + "; ".join(p.message for p in found[:3])}
 
 
-def solve_batch(session: Session, households: Sequence[Household], time_limit: float,
-                as_of: date | None = None, requests: Sequence[PerpetratorInput] = ()) -> BatchAnswer:
-    """Run the engine over these households, these perpetrator requests and every free unit.
+# The worse of two runs' statuses, for a run made of two stages.
+_STATUS_ORDER = (solver.Status.OPTIMAL, solver.Status.FEASIBLE, solver.Status.TIMED_OUT, solver.Status.INFEASIBLE)
 
-    High-risk households come first. Each request is kept ``km`` apart (the engine's ``apart``)
-    from every linked victim in the same run, besides the ``avoid`` places it already has.
-    One household or request with incomplete details must not stop the batch for everyone else.
-    """
-    from safehome.services.perpetrator import avoid_places_for_victims
 
-    as_of = as_of or date.today()
-    pool = free_unit_pool(session)
-    perpetrator_units = avoid_places_for_victims(session, list(households))
-    engine_households, skipped = [], {}
-    for household in households:
-        h = household_for_engine(household, as_of, perpetrator_units.get(household.id, ()))
+def _engine_ready(items, as_of: date) -> tuple[list[solver.Household], dict[str, dict]]:
+    """(engine households, {row id: why skipped}) from (row id, engine household) pairs: one with incomplete
+    details must not stop the batch for everyone else."""
+    ready, skipped = [], {}
+    for row_id, h in items:
         problem = _invalid(h, as_of)
         if problem:
-            skipped[str(household.id)] = problem
+            skipped[str(row_id)] = problem
         else:
-            engine_households.append(h)
-    engine_households.sort(key=lambda h: ("high", "medium", "standard").index(h.risk))
-    in_run = {h.id for h in engine_households}  # the victims in this run, whose requests are kept apart
-    apart, skipped_requests = [], {}
-    for item in requests:
-        h = perpetrator_household(item.request, item.avoid, item.zones, as_of)
-        problem = _invalid(h, as_of)
-        if problem:
-            skipped_requests[str(item.request.id)] = problem
-            continue
-        engine_households.append(h)
-        apart += [solver.Apart(a=household_key(victim), b=h.id, km=item.km) for victim in sorted(item.victims)
-                  if household_key(victim) in in_run]
-    instance = solver.Instance(tuple(engine_households), pool.units, apart=tuple(apart), as_of=as_of)
-    solution = solver.solve(instance, solver.Settings(time_limit=time_limit))
-    by_id = {h.id: h for h in engine_households}
-    proposals: dict[bool, list[dict]] = {False: [], True: []}
+            ready.append(h)
+    return ready, skipped
+
+
+def _proposals(solution: solver.Solution, households: list[solver.Household], pool: solver.UnitPool, name: str,
+               as_of: date) -> tuple[list[dict], dict[str, dict]]:
+    """A stage's assignments as proposals (``name``: the row id's key), and its unplaced, by row id."""
+    by_id = {h.id: h for h in households}
+    proposals = []
     for hid, uid in solution.assignments.items():
         if uid is not None:
             fit, why = _fit_in(by_id[hid], pool.units[pool.index[uid]], as_of)
-            is_request = by_id[hid].kind == "perpetrator"
-            proposals[is_request].append({"request_id" if is_request else "household_id": key_id(hid),
-                                          "unit_id": key_id(uid), "fit": fit, "why": list(why)})
-    unplaced: dict[bool, dict[str, dict]] = {False: skipped, True: skipped_requests}
-    for hid, why in solution.unplaced.items():
-        unplaced[by_id[hid].kind == "perpetrator"][str(key_id(hid))] = {"reason": why.reason, "detail": why.detail}
-    return BatchAnswer(len(households), len(pool), solution.status.value, dataclasses.asdict(solution.objective),
-                       solution.seconds, proposals[False], unplaced[False], proposals[True], unplaced[True])
+            proposals.append({name: key_id(hid), "unit_id": key_id(uid), "fit": fit, "why": list(why)})
+    unplaced = {str(key_id(hid)): {"reason": why.reason, "detail": why.detail}
+                for hid, why in solution.unplaced.items()}
+    return proposals, unplaced
+
+
+def solve_batch(session: Session, households: Sequence[Household], time_limit: float,
+                as_of: date | None = None, requests: Sequence[PerpetratorInput] = ()) -> BatchAnswer:
+    """Run the engine over these perpetrator requests, then these households, and every free unit.
+
+    Two stages, so that whether a request is matched never depends on where its victim is placed
+    (a secret place: issue 15). First the requests alone, over the free perpetrator units, from their
+    own details and the victims' known places (``PerpetratorInput.avoid``). Then the households, high
+    risk first, each also kept ``km`` from the unit just proposed to any request linked to it (as
+    ``avoid_places_for_victims`` keeps it from the units of live requests). The run's objective adds
+    the two stages; its status is the worse of the two.
+    """
+    from safehome.services.perpetrator import PERPETRATOR_UNIT, avoid_places_for_victims
+
+    as_of = as_of or date.today()
+    settings = solver.Settings(time_limit=time_limit)
+    requests_in, skipped_requests = _engine_ready(
+        ((item.request.id, perpetrator_household(item.request, item.avoid, item.zones, as_of)) for item in requests),
+        as_of)
+    perpetrator_pool = perpetrator_unit_pool(session)
+    first = solver.solve(solver.Instance(tuple(requests_in), perpetrator_pool.units, as_of=as_of), settings)
+    request_proposals, request_unplaced = _proposals(first, requests_in, perpetrator_pool, "request_id", as_of)
+
+    # The victims, kept from the units of live requests and of the requests just proposed a unit.
+    pool = free_unit_pool(session)
+    perpetrator_units = avoid_places_for_victims(session, list(households))
+    units = {u.id: u for u in perpetrator_pool.units}
+    for item in requests:
+        uid = first.assignments.get(perpetrator_key(item.request.id))
+        if uid is not None:
+            place = {"label": PERPETRATOR_UNIT, "lat": units[uid].lat, "lon": units[uid].lon, "km": item.km}
+            for victim in item.victims:
+                perpetrator_units.setdefault(victim, []).append(place)
+    victims_in, skipped = _engine_ready(
+        ((h.id, household_for_engine(h, as_of, perpetrator_units.get(h.id, ()))) for h in households), as_of)
+    victims_in.sort(key=lambda h: ("high", "medium", "standard").index(h.risk))
+    settings = solver.Settings(time_limit=max(1.0, time_limit - first.seconds))
+    second = solver.solve(solver.Instance(tuple(victims_in), pool.units, as_of=as_of), settings)
+    proposals, unplaced = _proposals(second, victims_in, pool, "household_id", as_of)
+
+    status = max(first.status, second.status, key=_STATUS_ORDER.index)
+    objective = {field.name: round(getattr(first.objective, field.name) + getattr(second.objective, field.name), 2)
+                 for field in dataclasses.fields(solver.Objective)}
+    return BatchAnswer(len(households), len(pool), status.value, objective, first.seconds + second.seconds,
+                       proposals, {**skipped, **unplaced}, request_proposals, {**skipped_requests, **request_unplaced})
 
 
 # Perpetrator accommodation (issue 7; services/perpetrator.py) -----------------------------------------
 # A perpetrator request is an engine household of kind "perpetrator" (rule 1: perpetrator units only),
-# engine id "P<request id>". Its ``avoid`` places are the victim's (from services/perpetrator.py, which
-# opens them); the engine's words never reach the perpetrator service, only managers.
+# engine id "P<request id>". Its ``avoid`` places are the victim's places known to the perpetrator (from
+# services/perpetrator.py, which opens them); the engine's words never reach the perpetrator service, only managers.
 
 def perpetrator_key(request_id: int) -> str:
     return f"P{request_id}"
 
 
 def perpetrator_household(request, avoid: Sequence[dict], zones: Sequence[dict], as_of: date) -> solver.Household:
-    """The engine's view of a perpetrator request: one adult, the victim's places to avoid, the exclusion zones."""
+    """The engine's view of a perpetrator request: one adult, the victim's known places to avoid, the exclusion zones."""
     from safehome.models.households import age_on
 
     high = request.marac or request.mappa_level.value in ("2", "3")

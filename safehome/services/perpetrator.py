@@ -2,15 +2,19 @@
 
 Who does what
 -------------
-- The perpetrator service (``PERP_REQUEST``) files requests, follows only its own
-  (``filed_by``; anyone else's answers 404), records its client's acceptance of an
-  offer, withdraws a request before the client moves in, and opens the address of
-  the unit offered to its client (audited: ``AuditAction.VIEW_ADDRESS``).
+- The perpetrator service (``PERP_REQUEST``) files requests (at most
+  ``FilingLimits.per_day`` in any 24 hours and ``FilingLimits.waiting`` waiting at
+  once, per worker: 429 beyond), follows only its own (``filed_by``; anyone else's
+  answers 404), records its client's acceptance of an offer, withdraws a request
+  before the client moves in, and opens the address of the unit offered to its
+  client (audited: ``AuditAction.VIEW_ADDRESS``).
 - Managers (``MATCH_BATCH``) work the queue: ask the engine for perpetrator units,
-  match one (the offer), and record the client's acceptance, moving in and out.
+  match one (the offer), record the client's acceptance, moving in and out, close
+  any request with a coded reason (``PerpetratorStopReason``), and see the
+  patterns of requests that look like probing (``pattern_flags``).
 - The victim's housing worker (and managers: ``PERP_LINKED``) see the requests
   linked to a victim's case, may raise the safe distance, and may flag a request
-  unsafe, which stops it and frees its unit.
+  unsafe, which closes it (reason ``unsafe_for_victim``) and frees its unit.
 
 The state machine
 -----------------
@@ -27,54 +31,72 @@ Any other move raises ``TransitionError`` (409). Each move writes a
 occupied on moving in, void on moving out (or when stopped after moving in),
 available again when a matched or accepted request is withdrawn or stopped.
 
-Safety kept by the server
--------------------------
+Safety kept by the server, and what it must not give away (issue 15)
+-------------------------------------------------------------------
 The reference the perpetrator service gives links, on the server, to the
 victim's case(s) of that reference (``household_id`` keeps the case found when
-filing; cases referred later are found by the reference). The unit must be at
-least ``safe_km`` (default ``DEFAULT_SAFE_KM`` = 10 km; the housing side may
-raise it up to 200 km per request) from every place of every linked case: the
-home, the places the victim goes (``prefer``: school, work, support network)
-and the unit of any live placement. Both ways: ``avoid_places_for_victims``
-gives the engine, for any later suggestion, offer or batch for the victim, the
-unit of every live request linked to them, at the same distance. A batch run
-matches the filed requests beside the waiting victims (``waiting_for_batch``),
-with an engine ``apart`` entry between each request and its victims, so a
-victim and a perpetrator both placed in one run are also kept apart.
+filing; cases referred later are found by the reference).
 
-None of this reaches the perpetrator service: its views carry no victim id,
-name, place, distance, count or engine reason, and a reference that links to
-no case gives exactly the same answers as one that does.
+Only places the perpetrator already knows constrain a request: the linked
+victim's home when the housing worker marks it known to the perpetrator
+(``Household.home_known_to_perpetrator``, default yes: usually the home they
+shared or left) and each place to stay near marked ``known_to_perpetrator``
+(default no). The unit must be at least ``safe_km`` (default ``DEFAULT_SAFE_KM`` =
+10 km; the housing side may raise it up to 200 km per request) from each of them.
+Every secret place (a refuge, a dispersed flat, a new school) is protected by
+rules that are the same for every request whatever its reference: the
+inventory keeps every perpetrator unit away from every site that houses victims,
+and the victim side keeps away from perpetrators (below). Were a secret place a
+constraint, a worker could file the same request under two references and learn
+from the outcome alone that one links to a case and where its places are.
+
+Both ways: ``avoid_places_for_victims`` gives the engine, for any later
+suggestion, offer or batch for the victim, the unit of every live request linked
+to them, at the request's distance. A batch run matches in two stages
+(``matching.solve_batch``): the filed requests first, from their own details and
+the known places only (``waiting_for_batch``); then the waiting victims, each
+kept from the units just proposed to requests linked to them. Approval matches
+the requests before it offers to victims, so each offer is checked against them.
+
+None of this reaches the perpetrator service. Everything it sees (pages, API
+answers, states, messages, counts) is the same whether or not its reference links
+to a case: no victim id, name, place, distance, count or engine reason; one state,
+"closed by the Safe Home service", whoever closed a request and why; and the same
+work on the server (filing looks the link up either way; nothing it calls runs
+per linked place). The filing limits count only the worker's own requests.
 """
 from __future__ import annotations
 
 import math
 import re
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from shapely.geometry import shape
 from sqlalchemy import Select, false, func, or_, select, true
 from sqlalchemy.orm import Session, selectinload
 
-from safehome import crypto
+from safehome import UK_TIME, crypto
 from safehome.codes import (
     LIVE_PERPETRATOR_STATES,
-    LIVE_PLACEMENT_STATES,
     AuditAction,
     CaseStatus,
     Feature,
     Gender,
     Language,
     MappaLevel,
+    PerpetratorPattern,
     PerpetratorState,
+    PerpetratorStopReason,
     Pet,
     Role,
     UnitStatus,
     UnitType,
 )
-from safehome.errors import Conflict, FieldProblem, Forbidden, NotFound, TransitionError, ValidationError
-from safehome.models import Household, PerpetratorRequest, PerpetratorRequestEvent, Placement, Site, Unit
+from safehome.errors import (Conflict, DomainError, FieldProblem, Forbidden, NotFound, TransitionError,
+                             ValidationError)
+from safehome.models import Household, PerpetratorRequest, PerpetratorRequestEvent, Site, Unit, User
 from safehome.models.base import utcnow
 from safehome.permissions import Permission, can
 from safehome.services import Actor, access, audit, households, inventory, matching
@@ -107,14 +129,21 @@ TRANSITIONS: dict[PerpetratorState, frozenset[PerpetratorState]] = {
     S.WITHDRAWN: frozenset(),
 }
 OPEN_STATES = (S.FILED, *LIVE_PERPETRATOR_STATES)
+# Waiting for accommodation: what the per-worker limit on waiting requests counts (moved in is housed).
+WAITING_STATES = (S.FILED, S.MATCHED, S.ACCEPTED)
 VERB = {S.MATCHED: "matched", S.ACCEPTED: "accepted", S.MOVED_IN: "moved in", S.MOVED_OUT: "moved out",
-        S.STOPPED: "stopped", S.WITHDRAWN: "withdrawn"}
+        S.STOPPED: "closed", S.WITHDRAWN: "withdrawn"}
 
 # The labels the engine's reasons use for the places (managers see them; the perpetrator service never does).
-VICTIM_HOME = "the victim's home"
-VICTIM_PLACE = "a place the victim goes"
-VICTIM_PLACED = "where the victim is placed"
+VICTIM_HOME = "the victim's home (known to the perpetrator)"
+VICTIM_PLACE = "a place the victim goes that the perpetrator knows"
 PERPETRATOR_UNIT = "the perpetrator's accommodation"
+KNOWN_PLACE_LABELS = {"home": VICTIM_HOME, "prefer": VICTIM_PLACE}
+
+# Patterns of requests that look like probing for a victim's case (``pattern_flags``): over this many days,
+# the same client under different victim references, or more than this many withdrawals under one reference.
+PATTERN_DAYS = 30
+PATTERN_WITHDRAWALS = 2
 
 
 def _unit_follows(old: PerpetratorState, new: PerpetratorState) -> UnitStatus | None:
@@ -189,32 +218,17 @@ def safe_km(request: PerpetratorRequest) -> float:
     return request.safe_km if request.safe_km is not None else DEFAULT_SAFE_KM
 
 
-def _site_point(site: Site) -> dict:
-    return crypto.unseal(site.location)
-
-
 def victim_places(session: Session, request: PerpetratorRequest) -> list[dict]:
     """The places the perpetrator's unit must be kept ``safe_km`` from, as engine ``avoid`` entries.
 
+    Only the linked victims' places the perpetrator already knows (``households.known_places``):
+    a secret one (a refuge, a dispersed flat, a new school) must never change what the perpetrator
+    side sees, so it is protected by rules that hold for every request alike (the module's docstring).
     A machine use (not audited per place): the match itself is audited.
     """
     km = safe_km(request)
-    places: list[dict] = []
-    linked = linked_households(session, request)
-    for household in linked:
-        opened = households.household_places(household)
-        if opened["home"]:
-            places.append({"label": VICTIM_HOME, "lat": opened["home"]["lat"], "lon": opened["home"]["lon"], "km": km})
-        places += [{"label": VICTIM_PLACE, "lat": p["lat"], "lon": p["lon"], "km": km} for p in opened["prefer"]]
-    if linked:
-        placed = session.scalars(
-            select(Site).join(Unit, Unit.site_id == Site.id).join(Placement, Placement.unit_id == Unit.id)
-            .where(Placement.household_id.in_([h.id for h in linked]),
-                   Placement.state.in_(LIVE_PLACEMENT_STATES)))
-        for site in placed:
-            point = _site_point(site)
-            places.append({"label": VICTIM_PLACED, "lat": point["lat"], "lon": point["lon"], "km": km})
-    return places
+    return [{"label": KNOWN_PLACE_LABELS[p["kind"]], "lat": p["lat"], "lon": p["lon"], "km": km}
+            for household in linked_households(session, request) for p in households.known_places(household)]
 
 
 def avoid_places_for_victims(session: Session, victims: list[Household]) -> dict[int, list[dict]]:
@@ -334,14 +348,62 @@ def check_request(session: Session, data: dict, *, today: date) -> tuple[dict, l
     return clean, areas, check.problems
 
 
-def file_request(session: Session, actor: Actor, data: dict, *, now: datetime | None = None) -> PerpetratorRequest:
+@dataclass(frozen=True)
+class FilingLimits:
+    """How many requests one perpetrator-service worker may file in any 24 hours, and have waiting for
+    accommodation at once (filed, matched or accepted); None is no limit (the demo world's own filings)."""
+
+    per_day: int | None
+    waiting: int | None
+
+    @classmethod
+    def from_settings(cls, config) -> FilingLimits:
+        """The limits the app's settings give (``SAFEHOME_PERPETRATOR_REQUESTS_PER_DAY``, ``..._WAITING_REQUESTS``)."""
+        return cls(int(config["PERPETRATOR_REQUESTS_PER_DAY"]), int(config["PERPETRATOR_WAITING_REQUESTS"]))
+
+
+NO_LIMITS = FilingLimits(None, None)
+
+
+class FilingLimitReached(DomainError):
+    """A worker over a filing limit (429). The same answer for every reference: it counts only their own requests."""
+
+    status = 429
+
+
+def _check_limits(session: Session, actor: Actor, limits: FilingLimits, now: datetime) -> None:
+    """FilingLimitReached when the worker has filed ``per_day`` requests in the last 24 hours, or has
+    ``waiting`` requests waiting; the worker's row is locked first, so two filings at once count each other."""
+    session.execute(select(User.id).where(User.id == actor.user_id).with_for_update())
+    own = select(PerpetratorRequest.filed_at).where(PerpetratorRequest.filed_by_id == actor.user_id)
+    if limits.per_day is not None:
+        recent = list(session.scalars(own.where(PerpetratorRequest.filed_at > now - timedelta(hours=24))
+                                      .order_by(PerpetratorRequest.filed_at.desc()).limit(limits.per_day)))
+        if len(recent) >= limits.per_day:
+            again = (recent[-1] + timedelta(hours=24)).astimezone(UK_TIME)
+            raise FilingLimitReached(
+                f"You have filed {limits.per_day} requests in the last 24 hours, the most one worker may file. "
+                f"You may file again after {again:%d %b %Y %H:%M} (UK time).")
+    if limits.waiting is not None:
+        waiting = session.scalar(select(func.count()).select_from(
+            own.where(PerpetratorRequest.state.in_(WAITING_STATES)).subquery()))
+        if waiting >= limits.waiting:
+            raise FilingLimitReached(
+                f"You have {waiting} requests waiting for accommodation, the most one worker may have at once. "
+                "Withdraw one you no longer need, or file again once one is housed.")
+
+
+def file_request(session: Session, actor: Actor, data: dict, *, limits: FilingLimits,
+                 now: datetime | None = None) -> PerpetratorRequest:
     """File a request for alternative accommodation; every problem named at once, nothing written.
 
     The reference links to the victim's case on the server; whether it does changes nothing
-    the perpetrator service sees (no message, no field, no count).
+    the perpetrator service sees (no message, no field, no count, no extra work). Over a filing
+    limit (``limits``, from the settings) it raises FilingLimitReached (429).
     """
     _require(actor, Permission.PERP_REQUEST)
     now = now or utcnow()
+    _check_limits(session, actor, limits, now)
     clean, areas, problems = check_request(session, data, today=today_uk(now))
     if problems:
         raise ValidationError("The request was not filed.", problems)
@@ -366,7 +428,8 @@ def _check_move(request: PerpetratorRequest, to: PerpetratorState) -> None:
     """TransitionError unless TRANSITIONS allows the move."""
     if to not in TRANSITIONS[request.state]:
         old = request.state
-        raise TransitionError(f"This request is {old.label.lower()}: it cannot be {VERB.get(to, to.value)} now.",
+        raise TransitionError(f"This request is {old.label[0].lower()}{old.label[1:]}: it cannot be "
+                              f"{VERB.get(to, to.value)} now.",
                               [FieldProblem("state", f"cannot go from {old.value} to {to.value}")])
 
 
@@ -460,22 +523,45 @@ def move_out(session: Session, actor: Actor, request_id: int, moved_out_on, *, n
     return request
 
 
-def flag_unsafe(session: Session, actor: Actor, request_id: int, reason, *,
-                now: datetime | None = None) -> PerpetratorRequest:
-    """The victim's housing worker flags the request unsafe: it stops, and its unit is freed (audited)."""
-    _require(actor, Permission.PERP_LINKED)
-    now = now or utcnow()
-    problems: list[FieldProblem] = []
-    reason = _note(problems, reason, "reason", required=True)
-    if problems:
-        raise ValidationError("The request was not stopped.", problems)
-    request = get_request(session, actor, request_id)
-    _move(session, actor, request, S.STOPPED, note=reason, now=now)
+def _stop(session: Session, actor: Actor, request: PerpetratorRequest, reason: PerpetratorStopReason,
+          note: str | None, now: datetime) -> PerpetratorRequest:
+    """Close a request for the Safe Home service: one state for every reason (the perpetrator side sees only it)."""
+    _move(session, actor, request, S.STOPPED, note=note, now=now)
     request.stopped_at = now
     request.stopped_by_id = actor.user_id
     request.stop_reason = reason
+    request.stop_note = note
     session.flush()
     return request
+
+
+def flag_unsafe(session: Session, actor: Actor, request_id: int, reason, *,
+                now: datetime | None = None) -> PerpetratorRequest:
+    """The victim's housing worker flags the request unsafe: it closes, and its unit is freed (audited).
+
+    ``reason`` is the worker's words (the note); the coded reason is ``unsafe_for_victim``.
+    """
+    _require(actor, Permission.PERP_LINKED)
+    problems: list[FieldProblem] = []
+    reason = _note(problems, reason, "reason", required=True)
+    if problems:
+        raise ValidationError("The request was not closed.", problems)
+    request = get_request(session, actor, request_id)
+    return _stop(session, actor, request, PerpetratorStopReason.UNSAFE_FOR_VICTIM, reason, now or utcnow())
+
+
+def close(session: Session, actor: Actor, request_id: int, reason, note=None, *,
+          now: datetime | None = None) -> PerpetratorRequest:
+    """A manager closes any open request, linked or not, with a coded reason (and a note, required for
+    "other"); its unit is freed. The perpetrator side sees the same closed state whatever the reason."""
+    _require(actor, Permission.MATCH_BATCH)
+    check = households.Checker(session, today_uk(now), "")
+    reason = check.code("reason", reason, PerpetratorStopReason.codes())
+    note = _note(check.problems, note, required=reason == PerpetratorStopReason.OTHER.value)
+    if check.problems:
+        raise ValidationError("The request was not closed.", check.problems)
+    request = get_request(session, actor, request_id)
+    return _stop(session, actor, request, PerpetratorStopReason(reason), note, now or utcnow())
 
 
 def set_safe_km(session: Session, actor: Actor, request_id: int, km) -> PerpetratorRequest:
@@ -514,7 +600,7 @@ def _relink(session: Session, request: PerpetratorRequest) -> None:
 
 def suggest_units(session: Session, actor: Actor, request_id: int, top: int = 10,
                   now: datetime | None = None) -> RequestSuggestions:
-    """Free perpetrator units for a request, best first, kept from the victim's places; the run is audited."""
+    """Free perpetrator units for a request, best first, kept from the victim's known places; the run is audited."""
     _require(actor, Permission.MATCH_BATCH)
     request = get_request(session, actor, request_id)
     _relink(session, request)
@@ -526,9 +612,9 @@ def suggest_units(session: Session, actor: Actor, request_id: int, top: int = 10
 
 
 def waiting_for_batch(session: Session) -> list[matching.PerpetratorInput]:
-    """The filed (not yet matched) requests, as a batch run needs them: a manager's run matches them
-    beside the waiting victims, so the engine's ``apart`` rule keeps each request's unit ``safe_km``
-    from its victim's proposed unit, both placed in the same run. A machine use: the run is audited."""
+    """The filed (not yet matched) requests, as a batch run needs them: matched first, from their own
+    details and the victims' known places only; each names its linked victims, whom the run's second
+    stage keeps ``safe_km`` from the unit proposed to it. A machine use: the run is audited."""
     requests = list(session.scalars(select(PerpetratorRequest).where(PerpetratorRequest.state == S.FILED)
                                     .options(selectinload(PerpetratorRequest.excluded_areas))
                                     .order_by(PerpetratorRequest.id)))
@@ -546,7 +632,7 @@ def match(session: Session, actor: Actor, request_id: int, unit_id, *, now: date
     """A manager approves a match: the unit is offered to the request's client.
 
     Only a free unit of type perpetrator that keeps every engine rule for this request (kept
-    ``safe_km`` from each of the victim's places, the unit's lead genders, needs, pets, areas)
+    ``safe_km`` from each of the victim's known places, the unit's lead genders, needs, pets, areas)
     is accepted; a breach is a ValidationError naming the rule.
     """
     _require(actor, Permission.MATCH_BATCH)
@@ -656,6 +742,55 @@ def count_waiting(session: Session) -> int:
     """How many requests wait for a match (managers' queue)."""
     return session.scalar(select(func.count()).select_from(PerpetratorRequest).where(
         PerpetratorRequest.state == S.FILED)) or 0
+
+
+# Patterns that look like probing (managers only) ------------------------------------------------------
+
+@dataclass(frozen=True)
+class PatternFlag:
+    """A pattern of requests for managers to look at: which, and under which victim references."""
+
+    pattern: PerpetratorPattern
+    requests: tuple[PerpetratorRequest, ...]  # oldest first
+    references: tuple[str, ...]
+
+
+def _same_client_keys(request: PerpetratorRequest) -> list[tuple]:
+    """What makes two requests look like the same client: the service's own case number, or birth date and gender."""
+    keys = [("born", request.birth_date, request.gender)]
+    if request.client_reference:
+        keys.append(("client", request.client_reference.strip().upper()))
+    return keys
+
+
+def pattern_flags(session: Session, actor: Actor, *, now: datetime | None = None) -> list[PatternFlag]:
+    """The patterns of the last ``PATTERN_DAYS`` days: the same client filed under different victim references,
+    and one victim reference with more than ``PATTERN_WITHDRAWALS`` requests withdrawn (filed again and again).
+
+    Either is how a worker could probe for a victim's case: flagged to managers, never shown to the
+    perpetrator side (closing a request for it is ``close(..., "duplicate_or_pattern")``).
+    """
+    _require(actor, Permission.MATCH_BATCH)
+    since = (now or utcnow()) - timedelta(days=PATTERN_DAYS)
+    recent = list(session.scalars(select(PerpetratorRequest).where(PerpetratorRequest.filed_at >= since)
+                                  .order_by(PerpetratorRequest.filed_at, PerpetratorRequest.id)))
+    by_client: dict[tuple, list[PerpetratorRequest]] = defaultdict(list)
+    by_reference: dict[str, list[PerpetratorRequest]] = defaultdict(list)
+    for request in recent:
+        for key in _same_client_keys(request):
+            by_client[key].append(request)
+        by_reference[request.victim_reference].append(request)
+    flags: dict[tuple, PatternFlag] = {}
+    for group in by_client.values():
+        references = tuple(sorted({r.victim_reference for r in group}))
+        if len(references) > 1:
+            flags.setdefault((PerpetratorPattern.SAME_CLIENT, *(r.id for r in group)),
+                             PatternFlag(PerpetratorPattern.SAME_CLIENT, tuple(group), references))
+    for reference, group in by_reference.items():
+        if sum(r.state == S.WITHDRAWN for r in group) > PATTERN_WITHDRAWALS:
+            flags[(PerpetratorPattern.REFILED, reference)] = PatternFlag(PerpetratorPattern.REFILED, tuple(group),
+                                                                         (reference,))
+    return sorted(flags.values(), key=lambda f: (f.requests[-1].filed_at, f.requests[-1].id), reverse=True)
 
 
 def count_found_accommodation(session: Session, start: date, end: date) -> int:

@@ -547,8 +547,9 @@ def waiting_households():
 # A manager starts a run; the engine works in a background thread with its own app context and
 # session (runs take seconds); the page polls its status. Offers go out only when the manager
 # approves all or some of the proposals, each through make_offer and its rule check. Filed
-# perpetrator-accommodation requests are matched in the same run, kept apart from their victims,
-# and approved through perpetrator.match and its own check.
+# perpetrator-accommodation requests are matched in the same run, first and never from where their
+# victims are (matching.solve_batch), approved through perpetrator.match and its own check, and
+# the victims are kept from the units proposed to them.
 
 STALE_RUN = timedelta(hours=1)  # a run "running" longer than this died with its process
 
@@ -701,8 +702,9 @@ def approve_batch(session: Session, actor: Actor, run_id: int, household_ids: li
 
     Each offer goes through ``make_offer`` and its checks, each perpetrator match through
     ``perpetrator.match`` and its; one that can no longer be made (the unit was taken meanwhile,
-    the household got an offer) is reported and the rest still go out. Victims' offers go first,
-    so a perpetrator's match is checked against the unit just offered to the victim.
+    the household got an offer) is reported and the rest still go out. Perpetrator matches go
+    first, as in the run: each victim's offer is then checked against the unit just matched to a
+    request linked to them, and a request's match never depends on where its victim is.
     """
     now = now or utcnow()
     run = get_run(session, run_id)
@@ -716,6 +718,11 @@ def approve_batch(session: Session, actor: Actor, run_id: int, household_ids: li
     if not chosen and not chosen_requests:
         raise ValidationError.one("household_ids", "choose proposals of this run")
     offers, refused, matched, refused_requests = [], [], [], []
+    for request_id in chosen_requests:
+        try:
+            matched.append(perpetrator.match(session, actor, request_id, matches[request_id]["unit_id"], now=now))
+        except (Conflict, ValidationError, NotFound) as exc:  # TransitionError is a Conflict
+            refused_requests.append((request_id, exc.message))
     for household_id in chosen:
         proposal = proposals[household_id]
         try:
@@ -724,11 +731,6 @@ def approve_batch(session: Session, actor: Actor, run_id: int, household_ids: li
         except (Conflict, ValidationError, NotFound) as exc:
             # make_offer checks everything before it writes, so a refusal leaves nothing behind.
             refused.append((household_id, exc.message))
-    for request_id in chosen_requests:
-        try:
-            matched.append(perpetrator.match(session, actor, request_id, matches[request_id]["unit_id"], now=now))
-        except (Conflict, ValidationError, NotFound) as exc:  # TransitionError is a Conflict
-            refused_requests.append((request_id, exc.message))
     run.approved_at = now
     run.approved_by_id = actor.user_id
     session.flush()

@@ -8,12 +8,12 @@ from wtforms import IntegerField, SelectChoice, SelectMultipleField
 from wtforms.validators import NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from safehome.errors import ValidationError
+from safehome.errors import DomainError
 from safehome.extensions import db
 
 
-def form_errors_from(form, exc: ValidationError) -> None:
-    """Undo the failed change, and attach the service's field problems to the form's fields."""
+def form_errors_from(form, exc: DomainError) -> None:
+    """Undo the failed change, and attach the service's field problems to the form's fields (or show its message)."""
     db.session.rollback()
     for problem in exc.problems:
         field = getattr(form, problem.field.split(".")[0].split("/")[0], None)

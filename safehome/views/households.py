@@ -86,6 +86,7 @@ class PreferForm(AvoidForm):
     label = StringField("What is it (e.g. children's school, work, support network)")
     km = FloatField("Within (km)", validators=[Optional()])
     weight = IntegerField("Importance (1-5)", default=households.DEFAULT_WEIGHT, validators=[Optional()])
+    known_to_perpetrator = BooleanField("The perpetrator knows this place")
 
 
 EqualityForm = type("EqualityForm", (Form,), {
@@ -107,6 +108,8 @@ class HouseholdForm(FlaskForm):
                                 validate_choice=False)
     interpreter = BooleanField("Needs an interpreter")
     address = FormField(AddressForm, label="Current address")
+    home_known_to_perpetrator = BooleanField("The perpetrator knows this home (they shared it or left it)",
+                                             default=True)
     tenure_at_entry = SelectField("Tenure at entry", choices=_choose(Tenure.choices()), validate_choice=False)
     avoid = FieldList(FormField(AvoidForm), label="Place to avoid", min_entries=1)
     excluded_area_ids = SelectMultipleField("Areas to exclude", coerce=int, choices=[], validate_choice=False)
@@ -157,7 +160,8 @@ class CaseFilterForm(FlaskForm):
 # Form data to the services' shape, and the services' problems back to the form ---------------
 
 _ROW_KEYS = {"members": ("name", "birth_date", "gender"), "avoid": ("label", "postcode", "lat", "lon", "km"),
-             "prefer": ("label", "postcode", "lat", "lon", "km", "weight")}
+             "prefer": ("label", "postcode", "lat", "lon", "km", "weight", "known_to_perpetrator")}
+_ROW_SETTINGS = ("weight", "known_to_perpetrator")  # always set, so they do not make a row filled in
 
 
 def _rows(form: HouseholdForm, name: str) -> tuple[list[dict], list[int]]:
@@ -165,7 +169,7 @@ def _rows(form: HouseholdForm, name: str) -> tuple[list[dict], list[int]]:
     rows, kept = [], []
     for index, entry in enumerate(form[name].entries):
         values = {key: entry.form[key].data for key in _ROW_KEYS[name]}
-        if any(value not in (None, "") for key, value in values.items() if key != "weight"):
+        if any(value not in (None, "") for key, value in values.items() if key not in _ROW_SETTINGS):
             rows.append(values)
             kept.append(index)
     return rows, kept
@@ -180,6 +184,7 @@ def _details(form: HouseholdForm) -> tuple[dict, dict[str, list[int]]]:
         "dash_score": form.dash_score.data, "marac": form.marac.data, "pets": form.pets.data or [],
         "needs": form.needs.data or [], "languages": form.languages.data or [],
         "interpreter": form.interpreter.data, "address": form.address.data,
+        "home_known_to_perpetrator": form.home_known_to_perpetrator.data,
         "tenure_at_entry": form.tenure_at_entry.data, "excluded_area_ids": form.excluded_area_ids.data or [],
         "unit_types": form.unit_types.data or [], "consent_to_share": form.consent_to_share.data,
         "equality": {key: value for key, value in form.equality.data.items() if value},

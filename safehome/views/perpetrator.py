@@ -2,14 +2,15 @@
 
 ``/perpetrator/requests``: the perpetrator service's own requests (file, follow,
 withdraw, record the client's acceptance, open the offered unit's address).
-``/perpetrator/queue``: the housing side: the managers' queue and match page, the
-request as the housing side sees it, and the housing worker's "flag unsafe".
+``/perpetrator/queue``: the housing side: the managers' queue (with the patterns to
+review) and match page, the request as the housing side sees it, a manager's
+"close", and the housing worker's "flag unsafe".
 Templates for the perpetrator service are separate from the housing side's and
 receive nothing about the victim.
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, FloatField, IntegerField, SelectField, SelectMultipleField, StringField,
@@ -18,7 +19,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from safehome.auth_session import current_actor
-from safehome.codes import Feature, Gender, Language, MappaLevel, Pet
+from safehome.codes import Feature, Gender, Language, MappaLevel, PerpetratorStopReason, Pet
 from safehome.errors import ValidationError
 from safehome.extensions import db
 from safehome.permissions import Permission, requires, user_can
@@ -81,6 +82,14 @@ class FlagUnsafeForm(FlaskForm):
                            validators=[InputRequired(), Length(max=2000)])
 
 
+class CloseForm(FlaskForm):
+    reason = SelectField("Why the service closes it (not shown to the perpetrator service)",
+                         choices=select_choices([("", "Choose…"), *PerpetratorStopReason.choices()]),
+                         validate_choice=False)
+    note = TextAreaField("Note (required for other; not shown to the perpetrator service)",
+                         validators=[Optional(), Length(max=2000)])
+
+
 @bp.app_template_global()
 def perpetrator_requests_of_case(household_id: int) -> list:
     """For the victim's case page: the perpetrator requests linked to it (none for roles that may not see them)."""
@@ -111,14 +120,16 @@ def _request_data(form: RequestForm) -> dict:
 def new():
     form = RequestForm()
     form.excluded_area_ids.choices = select_choices(households.area_choices(db.session))
+    status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
-            filed = perpetrator.file_request(db.session, current_actor(), _request_data(form))
+            filed = perpetrator.file_request(db.session, current_actor(), _request_data(form),
+                                             limits=perpetrator.FilingLimits.from_settings(current_app.config))
             flash("The request was filed. The Safe Home service will match it to a unit.", "info")
             return redirect(url_for("perpetrator.detail", request_id=filed.id))
-        except ValidationError as exc:
+        except (ValidationError, perpetrator.FilingLimitReached) as exc:
             form_errors_from(form, exc)
-    status = 422 if form.is_submitted() else 200
+            status = exc.status
     return render_template("perpetrator/new.html", form=form), status
 
 
@@ -162,14 +173,18 @@ def accept(request_id: int):
 @requires(Permission.MATCH_BATCH)
 def queue():
     state = request.args.get("state") or None
-    return render_template("perpetrator/queue.html", requests=perpetrator.queue(db.session, current_actor(),
-                                                                                state=state), state=state)
+    actor = current_actor()
+    patterns = perpetrator.pattern_flags(db.session, actor)
+    return render_template("perpetrator/queue.html", requests=perpetrator.queue(db.session, actor, state=state),
+                           state=state, patterns=patterns, flagged={r.id for flag in patterns for r in flag.requests},
+                           pattern_days=perpetrator.PATTERN_DAYS, pattern_withdrawals=perpetrator.PATTERN_WITHDRAWALS)
 
 
 def _housing_page(request_id: int, status: int = 200, **forms):
     item = perpetrator.housing_view(db.session, current_actor(), request_id)
     forms = {"distance_form": SafeDistanceForm(safe_km=perpetrator.safe_km(item)), "flag_form": FlagUnsafeForm(),
-             "move_in_form": MoveInForm(), "move_out_form": MoveOutForm(), "accept_form": EmptyForm(), **forms}
+             "close_form": CloseForm(), "move_in_form": MoveInForm(), "move_out_form": MoveOutForm(),
+             "accept_form": EmptyForm(), **forms}
     return render_template("perpetrator/housing.html", item=item, allowed=perpetrator.TRANSITIONS[item.state],
                            default_km=perpetrator.DEFAULT_SAFE_KM, **forms), status
 
@@ -202,6 +217,13 @@ def safe_distance(request_id: int):
 def flag_unsafe(request_id: int):
     return _housing_action(request_id, FlagUnsafeForm(), "flag_form", lambda f: perpetrator.flag_unsafe(
         db.session, current_actor(), request_id, f.reason.data))
+
+
+@bp.route("/queue/<int:request_id>/close", methods=["POST"])
+@requires(Permission.MATCH_BATCH)
+def close(request_id: int):
+    return _housing_action(request_id, CloseForm(), "close_form", lambda f: perpetrator.close(
+        db.session, current_actor(), request_id, f.reason.data or None, f.note.data))
 
 
 @bp.route("/queue/<int:request_id>/accept", methods=["POST"])

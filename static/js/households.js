@@ -43,6 +43,7 @@
       row.querySelectorAll(".has-error").forEach(function (el) { el.classList.remove("has-error"); });
       row.querySelectorAll("input, select").forEach(function (el) {
         if (el.tagName === "SELECT") { el.selectedIndex = 0; }
+        else if (el.type === "checkbox") { el.checked = false; }
         else if (el.name.endsWith("-weight")) { el.value = "3"; }
         else { el.value = ""; }
       });
