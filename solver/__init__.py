@@ -82,7 +82,7 @@ from .domain import (Apart, Area, Breach, Household, Instance, InstanceError, Me
                      PreferPlace, Problem, Reason, Settings, Solution, Status, Suggestion, Suggestions,
                      Unit, Unplaced)
 from .io import parse_instance, validate
-from .pool import UnitPool
+from .rules import UnitPool
 from .suggest import suggest
 
 __all__ = [

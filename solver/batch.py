@@ -52,7 +52,7 @@ from .domain import Instance, InstanceError, Objective, Settings, Solution, Stat
 from .explain import apart_partners, blocked_by_apart, explain_unplaced
 from .fit import SCALE, fit_scaled, fit_scaled_pairs
 from .io import validate
-from .pool import UnitPool
+from .rules import UnitPool
 
 INT64_SAFE = 2 ** 62
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from . import geo
 from .domain import Household
-from .pool import UnitPool
+from .rules import UnitPool
 
 SCALE = 100
 RISK_BONUS = {"high": 10.0, "medium": 5.0, "standard": 0.0}

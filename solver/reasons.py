@@ -7,7 +7,7 @@ import numpy as np
 
 from . import geo
 from .domain import Household, Reason, Unit
-from .pool import Break, Screen, UnitPool
+from .rules import Break, Screen, UnitPool
 
 SUMMARY = {
     "kind": "of a type this household cannot take",
@@ -55,7 +55,7 @@ def _males(h: Household, u: Unit) -> str:
 
 
 def _message(h: Household, b: Break, u: Unit, km: float | None) -> str:
-    """The text after "rule: " for one unit breaking one Check."""
+    """The text after "rule: " for one unit breaking one rule (or one item of it)."""
     if b.rule == "kind":
         return _kind(h, u)
     if b.rule == "size":
@@ -76,7 +76,7 @@ def _message(h: Household, b: Break, u: Unit, km: float | None) -> str:
     return f"inside {place_name(h, b)}"
 
 
-# What each rule's message depends on besides the household and the Check, for caching.
+# What each rule's message depends on besides the household and the Break, for caching.
 _KEY = {
     "kind": lambda u: u.type, "size": lambda u: u.bedspaces, "lead": lambda u: u.lead_genders,
     "males": lambda u: u.max_male_age, "pets": lambda u: None, "needs": lambda u: None,
@@ -85,7 +85,7 @@ _KEY = {
 
 
 def reasons_for(pool: UnitPool, h: Household, screen: Screen, idx: np.ndarray) -> dict[int, list[Reason]]:
-    """Reasons for each unit index in `idx`, every broken Check in rule order; one pass per Check."""
+    """Reasons for each unit index in `idx`, every broken rule in the contract's order; one pass per Break."""
     out: dict[int, list[Reason]] = {int(j): [] for j in idx}
     for b in screen.breaks:
         hit = idx[b.broken[idx]]

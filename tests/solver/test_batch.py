@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from solver import Apart, Instance, Place, Settings, Status, check, parse_instance, solve
+from solver import Apart, Instance, Place, Settings, Status, UnitPool, check, parse_instance, solve
 from solver.fit import SCALE, fit_scaled
-from solver.pool import UnitPool
 
 INSTANCES = Path(__file__).resolve().parents[2] / "data" / "instances"
 REGRESSION = [p for p in sorted(INSTANCES.glob("*.json")) if not p.name.endswith(".expected.json")]
