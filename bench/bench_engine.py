@@ -29,7 +29,8 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve
 
 from engine.generate import Generator, generate  # noqa: E402
 from solver import Settings, UnitPool, parse_instance, solve, suggest  # noqa: E402
-from solver.batch import build_clashes, build_pairs  # noqa: E402
+from solver.batch import build_pairs  # noqa: E402
+from solver.branch_and_bound import build_clashes  # noqa: E402
 from solver.io import parse_household  # noqa: E402
 
 ROWS: list[tuple[str, str, str]] = []

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given, settings, strategies as st
 
 from solver import Instance, PreferPlace, Settings, Status, UnitPool, check, solve
-from solver import batch
+from solver import certify
 from solver.candidates import build
 from solver.fit import fit_scaled
 
@@ -21,13 +21,13 @@ def levels(solution):
 def certified(monkeypatch):
     """Records, per call of the certifier: (it found a better matching over unmodelled pairs, at a branch)."""
     found: list[tuple[bool, bool]] = []
-    real = batch.Certifier.__call__
+    real = certify.Certifier.__call__
 
     def spy(self, choice, removed, forced):
         better = real(self, choice, removed, forced)
         found.append((better is not None, bool(removed.any() or forced.any())))
         return better
-    monkeypatch.setattr(batch.Certifier, "__call__", spy)
+    monkeypatch.setattr(certify.Certifier, "__call__", spy)
     return found
 
 
