@@ -18,7 +18,7 @@ Dataclasses in (all frozen, tuples for lists):
          pets=(), features=(), languages=())
     Apart(a, b, km=0.0)
     Instance(households, units, apart=(), as_of=None)   as_of dates the waiting term (None: today)
-    Settings(time_limit=30.0, workers=2, seed=0, fit_time_limit=1.0, max_pairs=2_000_000)
+    Settings(time_limit=30.0, fit_time_limit=1.0, max_pairs=2_000_000)
         fit_time_limit: extra seconds for proving level 3 once levels 1-2 are proved
         max_pairs: the most (household, unit) pairs the batch models; beyond it each household
             keeps its best-fitting units, levels 1-2 are still proved over every feasible pair

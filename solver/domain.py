@@ -124,19 +124,16 @@ class Instance:
 
 @dataclass(frozen=True)
 class Settings:
-    """How long `solve` may work.
+    """How long `solve` may work, and how much it may model.
 
     `time_limit` bounds the whole solve; `fit_time_limit` bounds the extra search for the best
-    fit (level 3) once levels 1 and 2 are proved. `workers` and `seed` are kept for search
-    back ends that use threads or randomness; the flow and branch-and-bound used now are
-    single-threaded and deterministic. `max_pairs` bounds the (household, unit) pairs the flow
-    models: above it each household keeps its best `max_pairs // households` feasible units and
-    levels 1-2 are still proved over every feasible pair (see solver.candidates).
+    fit (level 3) once levels 1 and 2 are proved. `max_pairs` bounds the (household, unit) pairs
+    the flow models: above it each household keeps its best `max_pairs // households` feasible
+    units and levels 1-2 are still proved over every feasible pair (see solver.candidates).
+    The search is single-threaded and deterministic: no worker count, no seed.
     """
 
     time_limit: float = 30.0
-    workers: int = 2
-    seed: int = 0
     fit_time_limit: float = 1.0
     max_pairs: int = 2_000_000
 

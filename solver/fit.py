@@ -1,7 +1,7 @@
 """The fit score (objective level 3 and the suggestion ranking): one function for both.
 
 See the package docstring for the formula. Scores are kept in integer hundredths of a
-point (`SCALE`) so that the flow and CP-SAT models add them exactly.
+point (`SCALE`) so that the flow adds them exactly.
 """
 from __future__ import annotations
 
