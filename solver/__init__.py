@@ -1,9 +1,10 @@
 """SafeHome's matching engine: which units each household may take, and the best placements.
 
 A pure package: standard library, numpy, ortools, geopy and shapely only (never flask,
-sqlalchemy, marshmallow or safehome). The contract for the JSON form, the hard rules and
-the objective is docs `spec/solver-io.md`; this docstring documents the in-process API
-(kept stable for `safehome/services/matching.py`) and the fit score.
+sqlalchemy, marshmallow or safehome). `docs/engine-contract.md` is its contract: the command
+line and JSON form, the hard rules, the objective, the fit score (objective level 3 and the
+ranking of suggestions, computed in solver.fit) and what this engine adds to the form. This
+docstring lists the in-process API, kept stable for `safehome/services/matching.py`.
 
 In-process API
 --------------
@@ -50,31 +51,6 @@ Dataclasses out:
                                  str(reason) == "distance: 6.2 km from the perpetrator's home,
                                  needs at least 10 km" (the form of `ruled_out` in JSON)
     Breach(rule, household, unit, message)   rule: a hard-rule code, "unit" (9), "apart" (10), "ids"
-
-Extensions to the JSON form: `avoid`, `prefer` and `exclude_areas` entries may carry a string
-`label` ("perpetrator's home"; for an area, a member beside `type` and `coordinates`); reasons
-use it, else "avoid[0]", "exclude_areas[1]", "prefer[0]". A top-level `as_of` ISO date fixes
-the waiting term. Unknown members are ignored. The solution JSON adds `status`, `fit_optimal`
-and `unplaced` ({"H2": {"reason": ..., "detail": ...}}); suggestions add `ruled_out_counts`.
-`risk` is required in JSON (the spec gives it no default); `apart` km defaults to 0.
-
-Fit score (objective level 3 and the ranking of suggestions; the same function)
--------------------------------------------------------------------------------
-For household h in unit u:
-
-    fit(h, u) = R(h) + 0.1 * days(h) + M(h) * ( sum_p P_p(u) + 3 * L(h, u) )
-
-    R(h)   risk bonus: high 10, medium 5, standard 0
-    days   whole days since waiting_since (as of Instance.as_of, else today), 0 when absent
-    M(h)   risk factor: high 1.5, medium 1.25, standard 1.0 (better units go to higher risk)
-    P_p(u) for each prefer entry p with d = great-circle km from u to p (sphere of radius
-           6371.0088 km, as haversine):
-           weight_p * (1 - d / (2 * km_p)) when d <= km_p, else 0
-           (full weight at the place, half at the edge of its radius)
-    L(h,u) how many of h's languages the unit's staff speak
-
-Rounded to hundredths of a point; the models use the integer hundredths. The fit is >= 0
-and only ever decides level 3: levels 1 and 2 are fixed first (see solver.batch).
 """
 from .batch import feasible_pairs, solve
 from .check import check

@@ -12,7 +12,7 @@ GENDERS = ("female", "male", "other")
 RISKS = ("high", "medium", "standard")
 KINDS = ("victim", "perpetrator")
 UNIT_TYPES = ("refuge", "emergency", "supported", "dispersed", "move_on", "perpetrator")
-# Stable codes of the hard rules 1-8, in the spec's order; rules 9-10 are "unit" and "apart".
+# Stable codes of the hard rules 1-8, in the contract's order; rules 9-10 are "unit" and "apart".
 RULES = ("kind", "size", "lead", "males", "pets", "needs", "distance", "areas")
 
 
@@ -65,7 +65,7 @@ class Area:
 
 @dataclass(frozen=True)
 class Household:
-    """A household asking for a unit; see the spec for each field's meaning."""
+    """A household asking for a unit; docs/engine-contract.md gives each field's meaning."""
 
     id: str
     members: tuple[Member, ...]

@@ -1,7 +1,7 @@
 """The fit score (objective level 3 and the suggestion ranking): one function for both.
 
-See the package docstring for the formula. Scores are kept in integer hundredths of a
-point (`SCALE`) so that the flow adds them exactly.
+Its definition is in docs/engine-contract.md ("Fit score"). Scores are kept in integer
+hundredths of a point (`SCALE`) so that the flow adds them exactly.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Distances and areas, decided exactly as the spec defines them, at numpy speed.
+"""Distances and areas, decided exactly as the contract (docs/engine-contract.md) defines them, at numpy speed.
 
 Distance rule: a unit is far enough from a place when the WGS84 geodesic, as
 `geopy.distance.geodesic` computes it, is >= km. Deciding every pair with geopy

@@ -1,4 +1,4 @@
-"""The JSON form of instances, solutions and suggestions (spec: safehome-*/1); the engine's only I/O."""
+"""The JSON form of instances, solutions and suggestions (docs/engine-contract.md); the engine's only I/O."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,4 @@
-"""Factories for tiny engine instances, and an independent checker written from the spec."""
+"""Factories for tiny engine instances, and an independent checker written from docs/engine-contract.md."""
 from __future__ import annotations
 
 import itertools
@@ -29,7 +29,7 @@ def household(hid="H1", members=((30, "female"),), **kw) -> Household:
 
 
 def spec_allows(h: Household, u: Unit) -> bool:
-    """Rules 1-8 straight from the spec, with geopy and shapely, sharing no engine code."""
+    """Rules 1-8 straight from the contract, with geopy and shapely, sharing no engine code."""
     if (h.kind == "perpetrator") != (u.type == "perpetrator"):
         return False
     if h.unit_types is not None and u.type not in h.unit_types:
@@ -46,7 +46,7 @@ def spec_allows(h: Household, u: Unit) -> bool:
 
 
 def spec_breaches(instance: Instance, assignments: dict) -> list[str]:
-    """Every breach of rules 1-10 by the spec alone."""
+    """Every breach of rules 1-10 by the contract alone."""
     hs = {h.id: h for h in instance.households}
     us = {u.id: u for u in instance.units}
     out = [f"{h} missing" for h in hs if h not in assignments]
@@ -81,7 +81,7 @@ def brute_force(instance: Instance) -> tuple[int, int, list[dict]]:
 
 @pytest.fixture(scope="session")
 def kit():
-    """The factories and the spec checker, for tests (no test imports conftest by name)."""
+    """The factories and the contract checker, for tests (no test imports conftest by name)."""
     return SimpleNamespace(unit=unit, household=household, spec_allows=spec_allows,
                            spec_breaches=spec_breaches, brute_force=brute_force, LEICESTER=LEICESTER,
                            random_instance=random_instance)
