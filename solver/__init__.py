@@ -10,7 +10,8 @@ In-process API
 --------------
 Dataclasses in (all frozen, tuples for lists):
     Member(age, gender)
-    Place(lat, lon, km, label=None)                      an `avoid` entry
+    Place(lat, lon, km, label=None, precision_km=0.0)    an `avoid` entry; rule 7 keeps units least_km
+                                                         (km + precision_km) from it
     PreferPlace(lat, lon, km, weight, label=None)        a `prefer` entry
     Area(geometry: dict, label=None)                     an `exclude_areas` entry (GeoJSON)
     Household(id, members, risk='standard', kind='victim', pets=(), needs=(), unit_types=None,

@@ -26,12 +26,22 @@ class Member:
 
 @dataclass(frozen=True)
 class Place:
-    """A point a unit must be at least `km` (geodesic) from; `label` names it for caseworkers."""
+    """A point a unit must keep at least `least_km` (geodesic) from; `label` names it for caseworkers.
+
+    `precision_km` is how far the true place may be from the point given (a postcode
+    district's centre, say): a unit must then be `km` from every point it could be.
+    """
 
     lat: float
     lon: float
     km: float
     label: str | None = None
+    precision_km: float = 0.0
+
+    @property
+    def least_km(self) -> float:
+        """Rule 7's threshold: `km` plus `precision_km`."""
+        return self.km + self.precision_km
 
 
 @dataclass(frozen=True)

@@ -70,9 +70,12 @@ def _message(h: Household, b: Break, u: Unit, km: float | None) -> str:
     if b.rule == "needs":
         return f"does not have {h.needs[b.ref]}"
     if b.rule == "distance":
-        need = h.avoid[b.ref].km
-        shown = f"{km:.1f}" if round(km, 1) < need else f"{km:.3f}"
-        return f"{shown} km from {place_name(h, b)}, needs at least {_km(need)} km"
+        place = h.avoid[b.ref]
+        shown = f"{km:.1f}" if round(km, 1) < place.least_km else f"{km:.3f}"
+        text = f"{shown} km from {place_name(h, b)}, needs at least {_km(place.least_km)} km"
+        if place.precision_km:
+            text += f" ({_km(place.km)} km + {_km(place.precision_km)} km for an approximate place)"
+        return text
     return f"inside {place_name(h, b)}"
 
 

@@ -161,7 +161,7 @@ class UnitPool:
                 part = slice(lo, lo + chunk)
                 ps = places[part]
                 ok = geo.far_enough_rows(self.points, geo.Points([p.lat for p in ps], [p.lon for p in ps]),
-                                         np.array([p.km for p in ps]), out[owner[part]])
+                                         np.array([p.least_km for p in ps]), out[owner[part]])
                 for row, i in enumerate(owner[part].tolist()):
                     out[i] &= ok[row]
         for i, h in enumerate(households):
@@ -184,7 +184,7 @@ class UnitPool:
         breaks = [Break(rule.code, i if rule.itemised else None, rule.broken(self, item), None)
                   for rule in UNIT_RULES for i, item in enumerate(rule.items(h))]
         for i, place in enumerate(h.avoid):
-            ok, chord2 = geo.far_enough(self.points, geo.Points(place.lat, place.lon), place.km)
+            ok, chord2 = geo.far_enough(self.points, geo.Points(place.lat, place.lon), place.least_km)
             breaks.append(Break("distance", i, ~ok, chord2))
         for i, area in enumerate(h.exclude_areas):
             breaks.append(Break("areas", i, geo.inside(area.shape, self.lon, self.lat), None))

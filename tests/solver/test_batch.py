@@ -40,6 +40,17 @@ def test_agrees_with_brute_force(seed, kit):
         assert round(solution.objective.fit * SCALE) == max(total(w) for w in winners)
 
 
+@pytest.mark.parametrize("seed", range(60))
+def test_agrees_with_brute_force_with_approximate_places(seed, kit):
+    """Avoid places with a precision: the oracle keeps units km + precision_km away, so must the engine."""
+    instance = kit.random_instance(seed, households=5, units=5, approximate=True)
+    best_high, best_placed, _ = kit.brute_force(instance)
+    solution = solve(instance)
+    assert solution.optimal and levels(instance, solution.assignments) == (best_high, best_placed)
+    assert kit.spec_breaches(instance, dict(solution.assignments)) == []
+    assert check(instance, solution.assignments) == []
+
+
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 10 ** 9))
 def test_every_solution_keeps_every_rule(kit, seed):
