@@ -4,7 +4,25 @@ A pure package: standard library, numpy, ortools, geopy and shapely only (never 
 sqlalchemy, marshmallow or safehome). `docs/engine-contract.md` is its contract: the command
 line and JSON form, the hard rules, the objective, the fit score (objective level 3 and the
 ranking of suggestions, computed in solver.fit) and what this engine adds to the form. This
-docstring lists the in-process API, kept stable for `safehome/services/matching.py`.
+docstring lists the in-process API, kept stable for `safehome/services/matching.py`, and
+where each part lives.
+
+Modules
+-------
+    domain      the frozen dataclasses in and out, and the errors
+    io          the JSON form (parse, write); validate: every problem with its JSON pointer
+    rules       hard rules 1-8, each stated once, over a UnitPool of units prepared as arrays
+    geo         distances (sphere, then the WGS84 ellipsoid near a threshold) and areas
+    fit         the fit score (objective level 3, the ranking of suggestions)
+    suggest     one household: the feasible units ranked; reasons: why each other unit is not
+    batch       every household at once: the filter, the search loop, the fill (overview there)
+    candidates  the feasible pairs as bits, and the pairs the flow models
+    flow        the relaxation without apart: a min-cost flow, lexicographic by weights
+    branch_and_bound  rule 10 (apart) over the flow, with the repairs that give incumbents
+    certify     levels 1-2 proved over every feasible pair by augmenting paths
+    explain     why a household was left without a unit
+    check       an assignment against rules 1-10
+    cli         `python -m solver solve|suggest|check`
 
 In-process API
 --------------
