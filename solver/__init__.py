@@ -1,15 +1,35 @@
 """SafeHome's matching engine: which units each household may take, and the best placements.
 
 A pure package: standard library, numpy, ortools, geopy and shapely only (never flask,
-sqlalchemy, marshmallow or safehome). The contract for the JSON form, the hard rules and
-the objective is docs `spec/solver-io.md`; this docstring documents the in-process API
-(kept stable for `safehome/services/matching.py`) and the fit score.
+sqlalchemy, marshmallow or safehome). `docs/engine-contract.md` is its contract: the command
+line and JSON form, the hard rules, the objective, the fit score (objective level 3 and the
+ranking of suggestions, computed in solver.fit) and what this engine adds to the form. This
+docstring lists the in-process API, kept stable for `safehome/services/matching.py`, and
+where each part lives.
+
+Modules
+-------
+    domain      the frozen dataclasses in and out, and the errors
+    io          the JSON form (parse, write); validate: every problem with its JSON pointer
+    rules       hard rules 1-8, each stated once, over a UnitPool of units prepared as arrays
+    geo         distances (sphere, then the WGS84 ellipsoid near a threshold) and areas
+    fit         the fit score (objective level 3, the ranking of suggestions)
+    suggest     one household: the feasible units ranked; reasons: why each other unit is not
+    batch       every household at once: the filter, the search loop, the fill (overview there)
+    candidates  the feasible pairs as bits, and the pairs the flow models
+    flow        the relaxation without apart: a min-cost flow, lexicographic by weights
+    branch_and_bound  rule 10 (apart) over the flow, with the repairs that give incumbents
+    certify     levels 1-2 proved over every feasible pair by augmenting paths
+    explain     why a household was left without a unit
+    check       an assignment against rules 1-10
+    cli         `python -m solver solve|suggest|check`
 
 In-process API
 --------------
 Dataclasses in (all frozen, tuples for lists):
     Member(age, gender)
-    Place(lat, lon, km, label=None)                      an `avoid` entry
+    Place(lat, lon, km, label=None, precision_km=0.0)    an `avoid` entry; rule 7 keeps units least_km
+                                                         (km + precision_km) from it
     PreferPlace(lat, lon, km, weight, label=None)        a `prefer` entry
     Area(geometry: dict, label=None)                     an `exclude_areas` entry (GeoJSON)
     Household(id, members, risk='standard', kind='victim', pets=(), needs=(), unit_types=None,
@@ -18,7 +38,7 @@ Dataclasses in (all frozen, tuples for lists):
          pets=(), features=(), languages=())
     Apart(a, b, km=0.0)
     Instance(households, units, apart=(), as_of=None)   as_of dates the waiting term (None: today)
-    Settings(time_limit=30.0, workers=2, seed=0, fit_time_limit=1.0, max_pairs=2_000_000)
+    Settings(time_limit=30.0, fit_time_limit=1.0, max_pairs=2_000_000)
         fit_time_limit: extra seconds for proving level 3 once levels 1-2 are proved
         max_pairs: the most (household, unit) pairs the batch models; beyond it each household
             keeps its best-fitting units, levels 1-2 are still proved over every feasible pair
@@ -50,31 +70,6 @@ Dataclasses out:
                                  str(reason) == "distance: 6.2 km from the perpetrator's home,
                                  needs at least 10 km" (the form of `ruled_out` in JSON)
     Breach(rule, household, unit, message)   rule: a hard-rule code, "unit" (9), "apart" (10), "ids"
-
-Extensions to the JSON form: `avoid`, `prefer` and `exclude_areas` entries may carry a string
-`label` ("perpetrator's home"; for an area, a member beside `type` and `coordinates`); reasons
-use it, else "avoid[0]", "exclude_areas[1]", "prefer[0]". A top-level `as_of` ISO date fixes
-the waiting term. Unknown members are ignored. The solution JSON adds `status`, `fit_optimal`
-and `unplaced` ({"H2": {"reason": ..., "detail": ...}}); suggestions add `ruled_out_counts`.
-`risk` is required in JSON (the spec gives it no default); `apart` km defaults to 0.
-
-Fit score (objective level 3 and the ranking of suggestions; the same function)
--------------------------------------------------------------------------------
-For household h in unit u:
-
-    fit(h, u) = R(h) + 0.1 * days(h) + M(h) * ( sum_p P_p(u) + 3 * L(h, u) )
-
-    R(h)   risk bonus: high 10, medium 5, standard 0
-    days   whole days since waiting_since (as of Instance.as_of, else today), 0 when absent
-    M(h)   risk factor: high 1.5, medium 1.25, standard 1.0 (better units go to higher risk)
-    P_p(u) for each prefer entry p with d = great-circle km from u to p (sphere of radius
-           6371.0088 km, as haversine):
-           weight_p * (1 - d / (2 * km_p)) when d <= km_p, else 0
-           (full weight at the place, half at the edge of its radius)
-    L(h,u) how many of h's languages the unit's staff speak
-
-Rounded to hundredths of a point; the models use the integer hundredths. The fit is >= 0
-and only ever decides level 3: levels 1 and 2 are fixed first (see solver.batch).
 """
 from .batch import feasible_pairs, solve
 from .check import check
@@ -82,7 +77,7 @@ from .domain import (Apart, Area, Breach, Household, Instance, InstanceError, Me
                      PreferPlace, Problem, Reason, Settings, Solution, Status, Suggestion, Suggestions,
                      Unit, Unplaced)
 from .io import parse_instance, validate
-from .pool import UnitPool
+from .rules import UnitPool
 from .suggest import suggest
 
 __all__ = [

@@ -18,7 +18,7 @@ import numpy as np
 
 from .domain import Household
 from .fit import fit_scaled_pairs
-from .pool import UnitPool
+from .rules import UnitPool
 
 ROW_CELLS = 4_000_000  # pairs decided at once: households per chunk = ROW_CELLS // units
 TIE_BITS = 20

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .candidates import Candidates
+from .flow import units_of
 
 FRONTIER_ROWS = 1024  # feasibility rows unpacked at once while searching
 
@@ -109,3 +110,35 @@ def _expand(allowed: AllowedRows, frontier: np.ndarray, seen: np.ndarray) -> tup
     if not units:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     return np.concatenate(units), np.concatenate(parents)
+
+
+class Certifier:
+    """Whether a node's flow, over the modelled pairs, keeps its levels 1-2 over every feasible pair.
+
+    Called with the node's choice, removed pairs and forced households, it returns None when
+    no unmodelled pair raises the node's levels (so its bound holds for the whole problem), else
+    the better matching found (unit per household). The node's allowed pairs over the whole
+    feasibility are: for a forced household, its modelled pairs not removed (a branch forced it
+    into some of them); for any other, every feasible unit but those of its removed pairs.
+    """
+
+    def __init__(self, candidates: Candidates, high: np.ndarray):
+        self.candidates, self.high = candidates, high
+
+    def __call__(self, choice: np.ndarray, removed: np.ndarray, forced: np.ndarray) -> np.ndarray | None:
+        pairs = self.candidates.pairs
+        match = units_of(choice, pairs)
+        overrides = {}
+        for h in np.union1d(np.unique(pairs.household[removed]), np.flatnonzero(forced)).tolist():
+            own = pairs.of(h)
+            if forced[h]:
+                row = np.zeros(self.candidates.n_units, dtype=bool)
+                row[pairs.unit[own[~removed[own]]]] = True
+            else:
+                row = self.candidates.rows(np.array([h]))[0]
+                row[pairs.unit[own[removed[own]]]] = False
+            overrides[h] = row
+        better = lexicographic_matching(AllowedRows(self.candidates, overrides), match, self.high | forced)
+        placed, placed_better = match >= 0, better >= 0
+        same = ((placed & self.high).sum(), placed.sum()) == ((placed_better & self.high).sum(), placed_better.sum())
+        return None if same else better

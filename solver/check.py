@@ -8,7 +8,7 @@ import numpy as np
 from . import geo
 from .domain import Breach, Instance, InstanceError
 from .io import validate
-from .pool import UnitPool
+from .rules import UnitPool
 from .reasons import reasons_for
 
 

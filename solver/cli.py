@@ -29,7 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("solve", help="assign all households at once")
     p.add_argument("instance")
     p.add_argument("-o", "--output")
-    p.add_argument("--time-limit", type=float, default=30.0)
+    p.add_argument("--time-limit", type=float, default=Settings.time_limit)
     p.add_argument("--max-pairs", type=int, default=Settings.max_pairs,
                    help="most (household, unit) pairs modelled; beyond, each household's best units "
                         "(levels 1-2 are still proved)")

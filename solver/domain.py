@@ -12,7 +12,7 @@ GENDERS = ("female", "male", "other")
 RISKS = ("high", "medium", "standard")
 KINDS = ("victim", "perpetrator")
 UNIT_TYPES = ("refuge", "emergency", "supported", "dispersed", "move_on", "perpetrator")
-# Stable codes of the hard rules 1-8, in the spec's order; rules 9-10 are "unit" and "apart".
+# Stable codes of the hard rules 1-8, in the contract's order; rules 9-10 are "unit" and "apart".
 RULES = ("kind", "size", "lead", "males", "pets", "needs", "distance", "areas")
 
 
@@ -26,12 +26,22 @@ class Member:
 
 @dataclass(frozen=True)
 class Place:
-    """A point a unit must be at least `km` (geodesic) from; `label` names it for caseworkers."""
+    """A point a unit must keep at least `least_km` (geodesic) from; `label` names it for caseworkers.
+
+    `precision_km` is how far the true place may be from the point given (a postcode
+    district's centre, say): a unit must then be `km` from every point it could be.
+    """
 
     lat: float
     lon: float
     km: float
     label: str | None = None
+    precision_km: float = 0.0
+
+    @property
+    def least_km(self) -> float:
+        """Rule 7's threshold: `km` plus `precision_km`."""
+        return self.km + self.precision_km
 
 
 @dataclass(frozen=True)
@@ -65,7 +75,7 @@ class Area:
 
 @dataclass(frozen=True)
 class Household:
-    """A household asking for a unit; see the spec for each field's meaning."""
+    """A household asking for a unit; docs/engine-contract.md gives each field's meaning."""
 
     id: str
     members: tuple[Member, ...]
@@ -124,19 +134,16 @@ class Instance:
 
 @dataclass(frozen=True)
 class Settings:
-    """How long `solve` may work.
+    """How long `solve` may work, and how much it may model.
 
     `time_limit` bounds the whole solve; `fit_time_limit` bounds the extra search for the best
-    fit (level 3) once levels 1 and 2 are proved. `workers` and `seed` are kept for search
-    back ends that use threads or randomness; the flow and branch-and-bound used now are
-    single-threaded and deterministic. `max_pairs` bounds the (household, unit) pairs the flow
-    models: above it each household keeps its best `max_pairs // households` feasible units and
-    levels 1-2 are still proved over every feasible pair (see solver.candidates).
+    fit (level 3) once levels 1 and 2 are proved. `max_pairs` bounds the (household, unit) pairs
+    the flow models: above it each household keeps its best `max_pairs // households` feasible
+    units and levels 1-2 are still proved over every feasible pair (see solver.candidates).
+    The search is single-threaded and deterministic: no worker count, no seed.
     """
 
     time_limit: float = 30.0
-    workers: int = 2
-    seed: int = 0
     fit_time_limit: float = 1.0
     max_pairs: int = 2_000_000
 

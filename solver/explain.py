@@ -11,7 +11,7 @@ from .reasons import summary_line
 
 if TYPE_CHECKING:  # batch imports this module; the types are only for reading
     from .candidates import Candidates
-    from .pool import UnitPool
+    from .rules import UnitPool
 
 RISK_RANK = {"high": 2, "medium": 1, "standard": 0}
 

@@ -1,7 +1,7 @@
 """The fit score (objective level 3 and the suggestion ranking): one function for both.
 
-See the package docstring for the formula. Scores are kept in integer hundredths of a
-point (`SCALE`) so that the flow and CP-SAT models add them exactly.
+Its definition is in docs/engine-contract.md ("Fit score"). Scores are kept in integer
+hundredths of a point (`SCALE`) so that the flow adds them exactly.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 
 from . import geo
 from .domain import Household
-from .pool import UnitPool
+from .rules import UnitPool
 
 SCALE = 100
 RISK_BONUS = {"high": 10.0, "medium": 5.0, "standard": 0.0}

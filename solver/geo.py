@@ -1,4 +1,4 @@
-"""Distances and areas, decided exactly as the spec defines them, at numpy speed.
+"""Distances and areas, decided exactly as the contract (docs/engine-contract.md) defines them, at numpy speed.
 
 Distance rule: a unit is far enough from a place when the WGS84 geodesic, as
 `geopy.distance.geodesic` computes it, is >= km. Deciding every pair with geopy
@@ -15,8 +15,6 @@ would be slow (tens of microseconds each), so pairs go through three tiers:
    km, or where Vincenty does not converge, near antipodes).
 """
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import numpy as np
 import shapely
@@ -112,11 +110,7 @@ def far_enough(p1: Points, p2: Points, km: float) -> tuple[np.ndarray, np.ndarra
     band = np.flatnonzero((chord2 > chord2_of_km(km * (1 - SPHERE_MARGIN))) & ~ok)
     if band.size:
         lat1, lon1, lat2, lon2 = (np.broadcast_to(a, shape).ravel()[band] for a in (p1.lat, p1.lon, p2.lat, p2.lon))
-        v, converged = vincenty_km(lat1, lon1, lat2, lon2)
-        sure = converged & (np.abs(v - km) > VINCENTY_MARGIN_KM + 1e-9 * km)
-        ok[band[sure]] = v[sure] >= km
-        for k in np.flatnonzero(~sure):
-            ok[band[k]] = geodesic_km(lat1[k], lon1[k], lat2[k], lon2[k]) >= km
+        ok[band] = _ellipsoid_far_enough(lat1, lon1, lat2, lon2, np.full(band.size, float(km)))
     return ok.reshape(shape), chord2.reshape(shape)
 
 
@@ -134,13 +128,17 @@ def far_enough_rows(p1: Points, p2: Points, km: np.ndarray, relevant: np.ndarray
     ok = chord2 >= hi[:, None]
     rows, cols = np.nonzero((chord2 > lo[:, None]) & ~ok & relevant)
     if rows.size:
-        lat1, lon1, lat2, lon2 = p1.lat[cols], p1.lon[cols], p2.lat[rows], p2.lon[rows]
-        v, converged = vincenty_km(lat1, lon1, lat2, lon2)
-        k = km[rows]
-        sure = converged & (np.abs(v - k) > VINCENTY_MARGIN_KM + 1e-9 * k)
-        ok[rows[sure], cols[sure]] = v[sure] >= k[sure]
-        for t in np.flatnonzero(~sure):
-            ok[rows[t], cols[t]] = geodesic_km(lat1[t], lon1[t], lat2[t], lon2[t]) >= k[t]
+        ok[rows, cols] = _ellipsoid_far_enough(p1.lat[cols], p1.lon[cols], p2.lat[rows], p2.lon[rows], km[rows])
+    return ok
+
+
+def _ellipsoid_far_enough(lat1, lon1, lat2, lon2, km) -> np.ndarray:
+    """Tiers 2 and 3 for pairs the sphere left undecided (1-d arrays): geodesic >= km exactly."""
+    v, converged = vincenty_km(lat1, lon1, lat2, lon2)
+    sure = converged & (np.abs(v - km) > VINCENTY_MARGIN_KM + 1e-9 * km)
+    ok = v >= km
+    for k in np.flatnonzero(~sure):
+        ok[k] = geodesic_km(lat1[k], lon1[k], lat2[k], lon2[k]) >= km[k]
     return ok
 
 

@@ -1,4 +1,4 @@
-"""The JSON form of instances, solutions and suggestions (spec: safehome-*/1); the engine's only I/O."""
+"""The JSON form of instances, solutions and suggestions (docs/engine-contract.md); the engine's only I/O."""
 from __future__ import annotations
 
 import json
@@ -57,8 +57,8 @@ def _household(h: dict) -> Household:
         pets=_strings(h, "pets"),
         needs=_strings(h, "needs"),
         unit_types=None if types is None else tuple(types),
-        avoid=tuple(Place(float(a["lat"]), float(a["lon"]), float(a["km"]), a.get("label"))
-                    for a in h.get("avoid") or ()),
+        avoid=tuple(Place(float(a["lat"]), float(a["lon"]), float(a["km"]), a.get("label"),
+                          float(a.get("precision_km", 0))) for a in h.get("avoid") or ()),
         exclude_areas=tuple(Area({"type": g["type"], "coordinates": g["coordinates"]}, g.get("label"))
                             for g in h.get("exclude_areas") or ()),
         prefer=tuple(PreferPlace(float(p["lat"]), float(p["lon"]), float(p["km"]), float(p["weight"]),
@@ -80,13 +80,21 @@ def _labelled(obj: dict, label: str | None) -> dict:
     return obj if label is None else {**obj, "label": label}
 
 
+def _avoid(a: Place) -> dict:
+    """An avoid entry's JSON object; `precision_km` only where it is not 0, its default."""
+    out = {"lat": a.lat, "lon": a.lon, "km": a.km}
+    if a.precision_km != 0:
+        out["precision_km"] = a.precision_km
+    return out
+
+
 def household_to_dict(h: Household) -> dict:
     """A household's JSON object (optional members left out when empty)."""
     out: dict[str, Any] = {
         "id": h.id, "kind": h.kind, "risk": h.risk,
         "members": [{"age": m.age, "gender": m.gender} for m in h.members],
         "pets": list(h.pets), "needs": list(h.needs), "languages": list(h.languages),
-        "avoid": [_labelled({"lat": a.lat, "lon": a.lon, "km": a.km}, a.label) for a in h.avoid],
+        "avoid": [_labelled(_avoid(a), a.label) for a in h.avoid],
         "exclude_areas": [_labelled(dict(a.geometry), a.label) for a in h.exclude_areas],
         "prefer": [_labelled({"lat": p.lat, "lon": p.lon, "km": p.km, "weight": p.weight}, p.label)
                    for p in h.prefer],

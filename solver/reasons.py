@@ -7,7 +7,7 @@ import numpy as np
 
 from . import geo
 from .domain import Household, Reason, Unit
-from .pool import Break, Screen, UnitPool
+from .rules import Break, Screen, UnitPool
 
 SUMMARY = {
     "kind": "of a type this household cannot take",
@@ -55,7 +55,7 @@ def _males(h: Household, u: Unit) -> str:
 
 
 def _message(h: Household, b: Break, u: Unit, km: float | None) -> str:
-    """The text after "rule: " for one unit breaking one Check."""
+    """The text after "rule: " for one unit breaking one rule (or one item of it)."""
     if b.rule == "kind":
         return _kind(h, u)
     if b.rule == "size":
@@ -70,13 +70,16 @@ def _message(h: Household, b: Break, u: Unit, km: float | None) -> str:
     if b.rule == "needs":
         return f"does not have {h.needs[b.ref]}"
     if b.rule == "distance":
-        need = h.avoid[b.ref].km
-        shown = f"{km:.1f}" if round(km, 1) < need else f"{km:.3f}"
-        return f"{shown} km from {place_name(h, b)}, needs at least {_km(need)} km"
+        place = h.avoid[b.ref]
+        shown = f"{km:.1f}" if round(km, 1) < place.least_km else f"{km:.3f}"
+        text = f"{shown} km from {place_name(h, b)}, needs at least {_km(place.least_km)} km"
+        if place.precision_km:
+            text += f" ({_km(place.km)} km + {_km(place.precision_km)} km for an approximate place)"
+        return text
     return f"inside {place_name(h, b)}"
 
 
-# What each rule's message depends on besides the household and the Check, for caching.
+# What each rule's message depends on besides the household and the Break, for caching.
 _KEY = {
     "kind": lambda u: u.type, "size": lambda u: u.bedspaces, "lead": lambda u: u.lead_genders,
     "males": lambda u: u.max_male_age, "pets": lambda u: None, "needs": lambda u: None,
@@ -85,7 +88,7 @@ _KEY = {
 
 
 def reasons_for(pool: UnitPool, h: Household, screen: Screen, idx: np.ndarray) -> dict[int, list[Reason]]:
-    """Reasons for each unit index in `idx`, every broken Check in rule order; one pass per Check."""
+    """Reasons for each unit index in `idx`, every broken rule in the contract's order; one pass per Break."""
     out: dict[int, list[Reason]] = {int(j): [] for j in idx}
     for b in screen.breaks:
         hit = idx[b.broken[idx]]

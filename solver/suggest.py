@@ -9,7 +9,7 @@ import numpy as np
 from .domain import Household, Instance, InstanceError, Problem, Suggestion, Suggestions
 from .fit import SCALE, fit_scaled, why
 from .io import household_to_dict, parse_household, validate
-from .pool import UnitPool
+from .rules import UnitPool
 from .reasons import RuledOut
 
 

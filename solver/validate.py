@@ -170,6 +170,9 @@ def _check_place(c: _Collector, value: Any, p: str, weighted: bool) -> None:
     c.want_number(place, "km", p, 0, math.inf)
     if weighted:
         c.want_number(place, "weight", p, 0, math.inf)
+    else:
+        # null is refused, not read as 0: a precision nobody knows must not pass for an exact place.
+        c.want_number(place, "precision_km", p, 0, math.inf, required=False)
     c.want_label(place, p)
 
 

@@ -1,11 +1,13 @@
 """Random East-Midlands-shaped `safehome-instance/1` instances, for benchmarks, CI and checks.
 
-    python bench/engine/generate.py --households N --units M --apart K --seed S -o FILE
+    python bench/engine/generate.py --households N --units M --apart K --seed S [--approximate] -o FILE
 
 Units cluster around towns (lat 52.3-53.0, lon -1.6 to -0.6); refuges are several rooms on
 one site; a few units and households are perpetrator accommodation; households avoid places
 5-30 km away, some exclude an area (a polygon, one with a hole, or a multipolygon) and prefer
-a place or two. The same arguments always give the same instance.
+a place or two. With --approximate, half the avoid places are known only to within 0.5-5 km
+(`precision_km`), drawn from a second stream so that everything else is as without it. The same
+arguments always give the same instance.
 """
 from __future__ import annotations
 
@@ -32,8 +34,9 @@ AS_OF = date(2025, 11, 1)
 class Generator:
     """One instance's worth of random choices, drawn in a fixed order from one seed."""
 
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, approximate: bool = False):
         self.rng = np.random.default_rng(seed)
+        self.precision = np.random.default_rng([seed, 1]) if approximate else None
         weights = np.array([t[3] for t in TOWNS], dtype=float)
         self.town_p = weights / weights.sum()
 
@@ -119,6 +122,8 @@ class Generator:
             place = {"lat": lat, "lon": lon, "km": round(float(rng.uniform(5, 30)), 1)}
             if rng.random() < 0.7:
                 place["label"] = labels[k]
+            if self.precision is not None and self.precision.random() < 0.5:
+                place["precision_km"] = round(float(self.precision.uniform(0.5, 5)), 1)
             h["avoid"].append(place)
         h["exclude_areas"] = [self.area()] if rng.random() < 0.15 else []
         h["prefer"] = []
@@ -144,9 +149,9 @@ class Generator:
         return entries
 
 
-def generate(households: int, units: int, apart: int = 0, seed: int = 0) -> dict:
+def generate(households: int, units: int, apart: int = 0, seed: int = 0, approximate: bool = False) -> dict:
     """A `safehome-instance/1` object."""
-    g = Generator(seed)
+    g = Generator(seed, approximate)
     unit_list = g.units(units)
     household_list = [g.household(f"H{i + 1}") for i in range(households)]
     return {"format": "safehome-instance/1", "as_of": AS_OF.isoformat(), "households": household_list,
@@ -159,9 +164,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--units", type=int, required=True)
     parser.add_argument("--apart", type=int, default=0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--approximate", action="store_true", help="some avoid places carry a precision_km")
     parser.add_argument("-o", "--output")
     args = parser.parse_args(argv)
-    text = json.dumps(generate(args.households, args.units, args.apart, args.seed))
+    text = json.dumps(generate(args.households, args.units, args.apart, args.seed, args.approximate))
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
             f.write(text)

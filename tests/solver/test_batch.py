@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from solver import Apart, Instance, Place, Settings, Status, check, parse_instance, solve
+from solver import Apart, Instance, Place, Settings, Status, UnitPool, check, parse_instance, solve
 from solver.fit import SCALE, fit_scaled
-from solver.pool import UnitPool
 
 INSTANCES = Path(__file__).resolve().parents[2] / "data" / "instances"
 REGRESSION = [p for p in sorted(INSTANCES.glob("*.json")) if not p.name.endswith(".expected.json")]
@@ -39,6 +38,17 @@ def test_agrees_with_brute_force(seed, kit):
             return sum(int(fit_scaled(pool, h, np.array([pool.index[assignment[h.id]]]), instance.as_of)[0])
                        for h in instance.households if assignment[h.id] is not None)
         assert round(solution.objective.fit * SCALE) == max(total(w) for w in winners)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_agrees_with_brute_force_with_approximate_places(seed, kit):
+    """Avoid places with a precision: the oracle keeps units km + precision_km away, so must the engine."""
+    instance = kit.random_instance(seed, households=5, units=5, approximate=True)
+    best_high, best_placed, _ = kit.brute_force(instance)
+    solution = solve(instance)
+    assert solution.optimal and levels(instance, solution.assignments) == (best_high, best_placed)
+    assert kit.spec_breaches(instance, dict(solution.assignments)) == []
+    assert check(instance, solution.assignments) == []
 
 
 @settings(max_examples=40, deadline=None)

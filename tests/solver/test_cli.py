@@ -1,4 +1,4 @@
-"""The command line, run as the spec says: exit codes, outputs, nothing written on errors."""
+"""The command line as docs/engine-contract.md gives it: exit codes, outputs, nothing written on errors."""
 from __future__ import annotations
 
 import json

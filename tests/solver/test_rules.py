@@ -1,10 +1,13 @@
 """One tiny instance per hard rule, and the edges of each."""
 from __future__ import annotations
 
+import math
+
 import pytest
 from geopy.distance import geodesic
 
-from solver import Area, Instance, Place, UnitPool, feasible_pairs, suggest
+from solver import Area, Instance, Place, UnitPool, check, feasible_pairs, parse_instance, solve, suggest
+from solver.io import instance_to_dict
 
 LEICESTER = (52.636, -1.133)
 
@@ -78,6 +81,49 @@ def test_geodesic_exactly_at_threshold(bearing, kit):
     assert allowed(at, u)
     assert not allowed(beyond, u)
     assert rules_broken(beyond, u) == ["distance"]
+
+
+def approximate_edge(bearing, kit, precision=3.0):
+    """A unit about 13 km from a place, and (place, km) with km + precision exactly its geodesic distance."""
+    place = (52.9, -1.2)
+    dest = geodesic(kilometers=13).destination(place, bearing)
+    u = kit.unit(lat=dest.latitude, lon=dest.longitude)
+    exact = geodesic((u.lat, u.lon), place).km
+    km = exact - precision
+    while km + precision < exact:  # the float sum the rule takes must land on the distance itself
+        km = math.nextafter(km, math.inf)
+    assert km + precision == exact
+    return u, place, km
+
+
+@pytest.mark.parametrize("bearing", [0, 37, 90, 200])
+def test_precision_widens_the_distance_exactly(bearing, kit):
+    """A unit exactly km + precision_km away is allowed; a hair more precision rules it out, everywhere."""
+    u, place, km = approximate_edge(bearing, kit)
+    at = kit.household(avoid=(Place(place[0], place[1], km, precision_km=3.0),))
+    beyond = kit.household(avoid=(Place(place[0], place[1], km, precision_km=3.0 + 1e-12),))
+    assert allowed(at, u) and rules_broken(at, u) == []
+    assert not allowed(beyond, u) and rules_broken(beyond, u) == ["distance"]
+    assert [b.rule for b in check(Instance((beyond,), (u,)), {"H1": u.id})] == ["distance"]
+    assert solve(Instance((beyond,), (u,))).assignments == {"H1": None}
+    assert solve(Instance((at,), (u,))).assignments == {"H1": u.id}
+
+
+def test_precision_rules_out_a_unit_that_km_alone_allows(kit):
+    """10 km from a place given to within 3 km: a unit 12 km away may be 9 km from the true place."""
+    place = (52.9, -1.2)
+    dest = geodesic(kilometers=12).destination(place, 90)
+    u = kit.unit(lat=dest.latitude, lon=dest.longitude)
+    exact_place = kit.household(avoid=(Place(*place, 10, "the perpetrator's home"),))
+    approximate = kit.household(avoid=(Place(*place, 10, "the perpetrator's home", precision_km=3),))
+    assert allowed(exact_place, u) and not allowed(approximate, u)
+    assert str(suggest(UnitPool([u]), approximate).ruled_out[u.id][0]) == (
+        "distance: 12.0 km from the perpetrator's home, needs at least 13 km (10 km + 3 km for an approximate place)")
+    # The JSON form carries the precision both ways.
+    data = instance_to_dict(Instance((approximate,), (u,)))
+    assert data["households"][0]["avoid"][0]["precision_km"] == 3
+    assert parse_instance(data).households[0].avoid[0] == approximate.avoid[0]
+    assert solve(parse_instance(data)).assignments == {"H1": None}
 
 
 def test_zero_km_avoid_allows_same_point(kit):

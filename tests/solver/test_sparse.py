@@ -7,11 +7,10 @@ import numpy as np
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from solver import Instance, PreferPlace, Settings, Status, check, solve
-from solver import batch
+from solver import Instance, PreferPlace, Settings, Status, UnitPool, check, solve
+from solver import certify
 from solver.candidates import build
 from solver.fit import fit_scaled
-from solver.pool import UnitPool
 
 
 def levels(solution):
@@ -22,13 +21,13 @@ def levels(solution):
 def certified(monkeypatch):
     """Records, per call of the certifier: (it found a better matching over unmodelled pairs, at a branch)."""
     found: list[tuple[bool, bool]] = []
-    real = batch.Certifier.__call__
+    real = certify.Certifier.__call__
 
     def spy(self, choice, removed, forced):
         better = real(self, choice, removed, forced)
         found.append((better is not None, bool(removed.any() or forced.any())))
         return better
-    monkeypatch.setattr(batch.Certifier, "__call__", spy)
+    monkeypatch.setattr(certify.Certifier, "__call__", spy)
     return found
 
 
@@ -89,7 +88,7 @@ def test_candidates_keep_the_best_fitting_units(kit):
     pool = UnitPool(instance.units)
     candidates = build(pool, instance.households, instance.as_of, max_pairs=2 * len(instance.households))
     for i, h in enumerate(instance.households):
-        feasible = pool.feasible(h)
+        feasible = np.flatnonzero(pool.screen(h).feasible)
         assert candidates.row(i).tolist() == feasible.tolist()
         own = candidates.pairs.of(i)
         kept = candidates.pairs.unit[own]

@@ -11,7 +11,7 @@ GOOD = {
     "format": "safehome-instance/1",
     "households": [
         {"id": "H1", "risk": "high", "members": [{"age": 30, "gender": "female"}, {"age": 4, "gender": "male"}],
-         "avoid": [{"lat": 52.9, "lon": -1.1, "km": 10, "label": "perpetrator's home"}],
+         "avoid": [{"lat": 52.9, "lon": -1.1, "km": 10, "precision_km": 2.5, "label": "perpetrator's home"}],
          "prefer": [{"lat": 52.6, "lon": -1.1, "km": 5, "weight": 3}],
          "exclude_areas": [{"type": "Polygon", "label": "Leicester city",
                             "coordinates": [[[-1.2, 52.6], [-1.0, 52.6], [-1.0, 52.7], [-1.2, 52.6]]]}],
@@ -61,6 +61,9 @@ CASES = [
     ("/households/0/unit_types", ["flat"], '/households/0/unit_types/0: must be one of "refuge", "emergency", "supported", "dispersed", "move_on", "perpetrator"'),
     ("/households/0/pets", "dog", "/households/0/pets: must be a list"),
     ("/households/0/avoid/0/km", -1, "/households/0/avoid/0/km: must be a number >= 0"),
+    ("/households/0/avoid/0/precision_km", -0.5, "/households/0/avoid/0/precision_km: must be a number >= 0"),
+    ("/households/0/avoid/0/precision_km", "3", "/households/0/avoid/0/precision_km: must be a number >= 0"),
+    ("/households/0/avoid/0/precision_km", None, "/households/0/avoid/0/precision_km: must be a number >= 0"),
     ("/households/0/avoid/0/lat", 91, "/households/0/avoid/0/lat: must be a number between -90 and 90"),
     ("/households/0/avoid/0/lon", "x", "/households/0/avoid/0/lon: must be a number between -180 and 180"),
     ("/households/0/prefer/0/weight", -2, "/households/0/prefer/0/weight: must be a number >= 0"),
@@ -103,6 +106,7 @@ def test_good_instance_parses_and_ignores_unknown_members():
     assert validate(GOOD) == []
     inst = parse_instance(GOOD)
     assert inst.households[0].avoid[0].label == "perpetrator's home"
+    assert inst.households[0].avoid[0].precision_km == 2.5
     assert inst.households[0].exclude_areas[0].label == "Leicester city"
     assert "label" not in inst.households[0].exclude_areas[0].geometry
 

@@ -1,8 +1,9 @@
-"""UnitPool: units prepared once as numpy arrays, and the hard rules 1-8 evaluated over them."""
+"""The hard rules 1-8, each stated once, evaluated over units prepared once as numpy arrays (UnitPool)."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -11,21 +12,62 @@ from .domain import GENDERS, UNIT_TYPES, Household, Unit
 
 
 @dataclass(frozen=True)
-class Check:
-    """One hard rule (or one item of it: a pet, an avoid place, an area) as a vectorised test.
+class UnitRule:
+    """One of rules 1-6: a few fields of the household against each unit's attributes.
 
-    `test(idx)` returns (broken, detail): a boolean array over the unit indices `idx`,
-    and for the distance rule the squared chords (geo.sphere_km gives km to show people).
+    `items(h)` is what the rule reads of h, one item per test: each pet, each need; one item
+    for the other rules, or none where the rule cannot bite (no male member). `broken(pool,
+    item)` is a boolean array over the pool's units. `itemised` rules name their item in
+    reasons ("does not take dog").
     """
 
-    rule: str
-    ref: int | None
-    test: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray | None]]
+    code: str
+    items: Callable[[Household], tuple]
+    broken: Callable[[UnitPool, Any], np.ndarray]
+    itemised: bool = False
+
+
+def _oldest_male(h: Household) -> tuple[int, ...]:
+    ages = [m.age for m in h.members if m.gender == "male"]
+    return (max(ages),) if ages else ()
+
+
+def _allowed_types(kind: str, unit_types: frozenset[str] | None) -> np.ndarray:
+    """Boolean over UNIT_TYPES: the types a household of `kind` accepting `unit_types` may take."""
+    wanted = UNIT_TYPES if unit_types is None else unit_types
+    return np.array([t in wanted and (t == "perpetrator") == (kind == "perpetrator") for t in UNIT_TYPES], dtype=bool)
+
+
+# Rules 1-6 of the contract, in its order; the reasons and the summary follow this order.
+UNIT_RULES = (
+    # 1. Kind: perpetrator households take perpetrator units only, victims never; unit_types if given.
+    UnitRule("kind", lambda h: ((h.kind, None if h.unit_types is None else frozenset(h.unit_types)),),
+             lambda pool, item: ~_allowed_types(*item)[pool.type_code]),
+    # 2. Size: no more members than bedspaces.
+    UnitRule("size", lambda h: (len(h.members),), lambda pool, n: pool.beds < n),
+    # 3. Lead: the unit takes the lead member's gender.
+    UnitRule("lead", lambda h: (h.members[0].gender,), lambda pool, gender: ~pool.lead[gender]),
+    # 4. Males: no male member older than the unit's limit.
+    UnitRule("males", _oldest_male, lambda pool, age: pool.male_limit < age),
+    # 5. Pets: the unit accepts every pet.
+    UnitRule("pets", lambda h: h.pets, lambda pool, pet: ~pool.pets.has(pet), itemised=True),
+    # 6. Needs: the unit has every feature needed.
+    UnitRule("needs", lambda h: h.needs, lambda pool, need: ~pool.features.has(need), itemised=True),
+)
+
+
+def signature(h: Household) -> tuple:
+    """What rules 1-6 read of a household: equal signatures, equal masks (order of pets and needs aside)."""
+    return tuple(frozenset(rule.items(h)) if rule.itemised else rule.items(h) for rule in UNIT_RULES)
 
 
 @dataclass(frozen=True)
 class Break:
-    """Which units (over the whole pool) break one Check."""
+    """Which units of a pool break one hard rule, or one item of it (a pet, an avoid place, an area).
+
+    `ref` is the item's index (pets, needs, avoid, exclude_areas); `detail`, for the distance
+    rule, the squared chords (geo.sphere_km gives km to show people).
+    """
 
     rule: str
     ref: int | None
@@ -35,7 +77,7 @@ class Break:
 
 @dataclass(frozen=True)
 class Screen:
-    """Every Check for one household over every unit of a pool."""
+    """Every hard rule 1-8 for one household over every unit of a pool."""
 
     breaks: tuple[Break, ...]
     feasible: np.ndarray  # boolean over units
@@ -92,39 +134,12 @@ class UnitPool:
     def __len__(self) -> int:
         return len(self.units)
 
-    def checks(self, h: Household) -> Iterator[Check]:
-        """The household's hard rules 1-8 as Checks, cheapest first."""
-        yield Check("kind", None, lambda idx: (~_allowed_types(h)[self.type_code[idx]], None))
-        yield Check("size", None, lambda idx: (self.beds[idx] < len(h.members), None))
-        yield Check("lead", None, lambda idx: (~self.lead[h.members[0].gender][idx], None))
-        oldest = max((m.age for m in h.members if m.gender == "male"), default=None)
-        if oldest is not None:
-            yield Check("males", None, lambda idx: (self.male_limit[idx] < oldest, None))
-        for i, pet in enumerate(h.pets):
-            yield Check("pets", i, lambda idx, pet=pet: (~self.pets.has(pet)[idx], None))
-        for i, need in enumerate(h.needs):
-            yield Check("needs", i, lambda idx, need=need: (~self.features.has(need)[idx], None))
-        for i, place in enumerate(h.avoid):
-            yield Check("distance", i, lambda idx, p=place: _too_close(self, idx, p))
-        for i, area in enumerate(h.exclude_areas):
-            yield Check("areas", i, lambda idx, a=area: (geo.inside(a.shape, self.lon[idx], self.lat[idx]), None))
-
-    def feasible(self, h: Household) -> np.ndarray:
-        """Indices of the units that pass rules 1-8 for h; each rule sees only the survivors so far."""
-        idx = np.arange(len(self.units))
-        for check in self.checks(h):
-            if not idx.size:
-                break
-            broken, _ = check.test(idx)
-            idx = idx[~broken]
-        return idx
-
     def feasible_matrix(self, households: Sequence[Household],
                         masks: dict[tuple, np.ndarray] | None = None) -> np.ndarray:
         """Boolean matrix (households x units): rules 1-8, the batch's filter, vectorised per rule family.
 
-        Gives exactly what `feasible` gives row by row. Rules 1-6 depend on a few fields only,
-        so households with the same signature share one mask over the units. Rule 7 is decided
+        Gives exactly what `screen` gives row by row. Rules 1-6 read a few fields only, so
+        households with the same `signature` share one mask over the units. Rule 7 is decided
         for every avoid place of every household at once (the sphere over whole arrays, the
         ellipsoid tiers only near each threshold and only for pairs rules 1-6 let through),
         rule 8 per area over the survivors. `masks` caches rules 1-6 by signature across calls.
@@ -133,9 +148,9 @@ class UnitPool:
         out = np.zeros((len(households), n_units), dtype=bool)
         masks = {} if masks is None else masks
         for i, h in enumerate(households):
-            key = _signature(h)
+            key = signature(h)
             if key not in masks:
-                masks[key] = self._static_mask(h)
+                masks[key] = self._unit_rules_mask(h)
             out[i] = masks[key]
         owners = [i for i, h in enumerate(households) for _ in h.avoid]
         if owners and n_units:
@@ -146,7 +161,7 @@ class UnitPool:
                 part = slice(lo, lo + chunk)
                 ps = places[part]
                 ok = geo.far_enough_rows(self.points, geo.Points([p.lat for p in ps], [p.lon for p in ps]),
-                                         np.array([p.km for p in ps]), out[owner[part]])
+                                         np.array([p.least_km for p in ps]), out[owner[part]])
                 for row, i in enumerate(owner[part].tolist()):
                     out[i] &= ok[row]
         for i, h in enumerate(households):
@@ -156,42 +171,24 @@ class UnitPool:
                     out[i, idx[geo.inside(area.shape, self.lon[idx], self.lat[idx])]] = False
         return out
 
-    def _static_mask(self, h: Household) -> np.ndarray:
+    def _unit_rules_mask(self, h: Household) -> np.ndarray:
         """Boolean over units: rules 1-6 (kind, size, lead, males, pets, needs) for h."""
-        mask = _allowed_types(h)[self.type_code] & (self.beds >= len(h.members)) & self.lead[h.members[0].gender]
-        oldest = max((m.age for m in h.members if m.gender == "male"), default=None)
-        if oldest is not None:
-            mask &= ~(self.male_limit < oldest)
-        for pet in h.pets:
-            mask &= self.pets.has(pet)
-        for need in h.needs:
-            mask &= self.features.has(need)
+        mask = np.ones(len(self.units), dtype=bool)
+        for rule in UNIT_RULES:
+            for item in rule.items(h):
+                mask &= ~rule.broken(self, item)
         return mask
 
     def screen(self, h: Household) -> Screen:
-        """Every rule over every unit, for explaining each ruled-out unit."""
-        idx = np.arange(len(self.units))
-        breaks = tuple(Break(c.rule, c.ref, *c.test(idx)) for c in self.checks(h))
+        """Every hard rule 1-8 for h over every unit, in the contract's order (reasons list them so)."""
+        breaks = [Break(rule.code, i if rule.itemised else None, rule.broken(self, item), None)
+                  for rule in UNIT_RULES for i, item in enumerate(rule.items(h))]
+        for i, place in enumerate(h.avoid):
+            ok, chord2 = geo.far_enough(self.points, geo.Points(place.lat, place.lon), place.least_km)
+            breaks.append(Break("distance", i, ~ok, chord2))
+        for i, area in enumerate(h.exclude_areas):
+            breaks.append(Break("areas", i, geo.inside(area.shape, self.lon, self.lat), None))
         feasible = np.ones(len(self.units), dtype=bool)
         for b in breaks:
             feasible &= ~b.broken
-        return Screen(breaks, feasible)
-
-
-def _signature(h: Household) -> tuple:
-    """What rules 1-6 read of a household: equal signatures, equal masks."""
-    oldest = max((m.age for m in h.members if m.gender == "male"), default=None)
-    types = None if h.unit_types is None else frozenset(h.unit_types)
-    return (h.kind, types, len(h.members), h.members[0].gender, oldest, frozenset(h.pets), frozenset(h.needs))
-
-
-def _allowed_types(h: Household) -> np.ndarray:
-    """Boolean over UNIT_TYPES: the types rule 1 lets h take."""
-    wanted = set(UNIT_TYPES if h.unit_types is None else h.unit_types)
-    perpetrator = h.kind == "perpetrator"
-    return np.array([t in wanted and (t == "perpetrator") == perpetrator for t in UNIT_TYPES], dtype=bool)
-
-
-def _too_close(pool: UnitPool, idx: np.ndarray, place) -> tuple[np.ndarray, np.ndarray]:
-    ok, chord2 = geo.far_enough(pool.points[idx], geo.Points(place.lat, place.lon), place.km)
-    return ~ok, chord2
+        return Screen(tuple(breaks), feasible)
