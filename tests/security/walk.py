@@ -27,6 +27,13 @@ def url_for_rule(app, rule, values: dict | None = None) -> str:
         return rule.build({**sample_values(rule), **(values or {})}, append_unknown=False)[1]
 
 
+def walk_pages(app, client):
+    """GET every page as ``client``; yields (url, response)."""
+    for rule in page_rules(app, "GET"):
+        url = url_for_rule(app, rule)
+        yield url, client.get(url)
+
+
 class Forms(HTMLParser):
     """Every <form>: its method, action, and the names of its inputs."""
 
