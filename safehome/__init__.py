@@ -70,12 +70,13 @@ def _tune_sqlite(engine) -> None:
 def register_security(app: Flask) -> None:
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from safehome import auth_session, security
+    from safehome import auth_session, json_body, security
 
     hops = int(app.config.get("PROXY_HOPS", 0))
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     auth_session.init_app(app)
+    json_body.init_app(app)  # after authentication: only a caller let in has their body read
     security.init_app(app)
 
 

@@ -46,9 +46,18 @@ class ValidationError(DomainError):
 
 
 class NotFound(DomainError):
-    """Missing, or outside what the user may see: the two look the same."""
+    """Missing, or outside what the user may see: the two look the same.
+
+    The message stays on the server side (a CLI error, a batch run's refusal reasons); an HTTP
+    answer always says ``NOT_FOUND`` instead, whatever raised it.
+    """
 
     status = 404
+
+
+# The one body of every 404, from a service or from routing: any other text would tell a record
+# outside the caller's scope from one that does not exist.
+NOT_FOUND = "There is nothing here that you may see."
 
 
 class Forbidden(DomainError):
@@ -89,9 +98,16 @@ def _reason(status: int) -> str:
 def register_error_handlers(app: Flask) -> None:
     from safehome.extensions import db
 
+    def not_found():
+        if wants_json():
+            return _json_error(404, NOT_FOUND)
+        return render_template("errors/error.html", status=404, message=NOT_FOUND, problems=[]), 404
+
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         db.session.rollback()
+        if exc.status == 404:
+            return not_found()
         if wants_json():
             return _json_error(exc.status, exc.message, {"json": exc.as_dict()} if exc.problems else None)
         return render_template("errors/error.html", status=exc.status, message=exc.message,
@@ -128,6 +144,8 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         if exc.code == 401 and not wants_json():
             return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+        if exc.code == 404:
+            return not_found()
         if wants_json():
             # webargs (flask-smorest) puts its problems, already keyed by location, in exc.data["messages"].
             response, status = _json_error(exc.code or 500, exc.description or _reason(exc.code or 500),

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
+
+from sqlalchemy import event
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|name="csrf-token" content="([^"]+)"')
 
@@ -16,3 +19,18 @@ def post_form(client, url: str, data: dict, *, page: str | None = None, follow: 
     """POST a form with the CSRF token taken from ``page`` (default: the same URL)."""
     html = client.get(page or url).get_data(as_text=True)
     return client.post(url, data={**data, "csrf_token": csrf_token_from(html)}, follow_redirects=follow)
+
+
+@contextmanager
+def counting(engine):
+    """The SQL statements ``engine`` executes inside the block, in order."""
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)

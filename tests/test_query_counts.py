@@ -10,9 +10,8 @@ from that comparison, so each count must also stay under ``MAX_STATEMENTS``.
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from safehome.codes import CaseStatus
 from safehome.extensions import db as _db
@@ -21,6 +20,7 @@ from safehome.services import SYSTEM, demo, placements
 from safehome.services.reports import REPORTS
 from safehome.services.reports_base import Quarter
 from tests.conftest import PASSWORD
+from tests.helpers import counting
 
 # A page needs its user, its records, a count or two and the navigation's badges; 60 rows each
 # loading a relation would pass this many.
@@ -54,20 +54,6 @@ PAGES = [
     ("worker", "/move-on/"),
     ("worker", "/sanctuary/"),
 ]
-
-
-@contextmanager
-def counting(engine):
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def page_counts(app, client, login, urls: dict[str, str], domain: str) -> dict[tuple[str, str], int]:

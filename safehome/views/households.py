@@ -49,7 +49,7 @@ from safehome.codes import (
 from safehome.errors import FieldProblem, ValidationError
 from safehome.extensions import db
 from safehome.permissions import Permission, requires
-from safehome.services import households, referrals
+from safehome.services import access, households, referrals
 from safehome.services.households import HOUSEHOLD_UNIT_TYPES
 from safehome.views.common import CheckboxesField, select_choices
 
@@ -369,6 +369,7 @@ def _form_data(details: dict) -> dict:
 def assessment(household_id: int):
     form = AssessmentForm()
     if not form.is_submitted():
+        access.get_household_for(db.session, current_user, household_id)  # a case that is not there is a 404
         return _render_form("households/assessment.html", form, household_id=household_id)
     if form.validate():
         data = {key: form[key].data for key in (*households.ASSESSMENT_QUESTIONS, "options_considered", "notes")}

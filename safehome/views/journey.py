@@ -16,7 +16,7 @@ from wtforms.validators import Length, Optional
 
 from safehome.auth_session import current_actor
 from safehome.codes import OUTCOME_SCALE, SCORED_OUTCOMES, CloseReason, OutcomeMeasureKind, OutcomeStage
-from safehome.errors import DomainError
+from safehome.errors import DomainError, NotFound
 from safehome.extensions import db
 from safehome.permissions import Permission, requires
 from safehome.services import cases, outcomes
@@ -46,6 +46,7 @@ def act(form: FlaskForm, change: Callable[[], object], success: str, back: str):
 
     A form that fails its own checks, and any refusal by the service, are shown
     as messages naming each field; the session is rolled back so nothing is half-written.
+    A record that is not there (or not the user's to see) is the one 404 page, as everywhere.
     """
     if not form.validate_on_submit():
         for name, messages in form.errors.items():
@@ -54,6 +55,8 @@ def act(form: FlaskForm, change: Callable[[], object], success: str, back: str):
         return redirect(back, 303)
     try:
         change()
+    except NotFound:
+        raise
     except DomainError as exc:
         db.session.rollback()
         if exc.problems:

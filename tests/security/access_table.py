@@ -16,6 +16,8 @@ file too, on purpose.
 """
 from __future__ import annotations
 
+from tests.security.conftest import ROLES
+
 ROLE_NAMES = {"worker": "housing_worker", "options": "housing_options", "manager": "manager",
               "perpetrator": "perpetrator_service", "provider": "provider", "admin": "admin"}
 
@@ -240,3 +242,13 @@ ACCESS: dict[tuple[str, str], str] = {
 OTHER_PROVIDER = ("unit_id", "site_id", "provider_id")
 # URL arguments that name a case: Housing Options gets 404 on a case not sent to them.
 NOT_SENT = ("household_id",)
+
+
+NO_ONE = "no one"
+
+
+def allowed(entry: str) -> set[str]:
+    """The roles (and ``NO_ONE``, when public) an entry of ``ACCESS`` lets in."""
+    if entry in ("anyone", "signed-in"):
+        return set(ROLES) | ({NO_ONE} if entry == "anyone" else set())
+    return {ROLE_NAMES[short] for short in entry.split()}

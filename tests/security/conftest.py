@@ -46,7 +46,7 @@ def demo_template(tmp_path_factory, sqlite_template) -> Path:
 @dataclass
 class World:
     app: Flask
-    path: Path
+    path: Path | None  # the SQLite file, or None for the shared ``app``'s database (``populated``)
 
     def client(self) -> FreshContextClient:
         return self.app.test_client()
@@ -90,6 +90,16 @@ def world(demo_template, tmp_path) -> World:
         yield World(app=app, path=path)
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def populated(app, db) -> World:
+    """The demo world loaded into the shared ``app``'s database: SQLite, and PostgreSQL when configured."""
+    from safehome.services import SYSTEM, demo
+
+    demo.load_demo(db.session, SYSTEM, password=demo.DEMO_PASSWORD, today=date.today())
+    db.session.commit()
+    return World(app=app, path=None)
 
 
 def first_id(model, *where) -> int:

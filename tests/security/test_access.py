@@ -8,17 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from tests.helpers import csrf_token_from
-from tests.security.access_table import ACCESS, NOT_SENT, OTHER_PROVIDER, ROLE_NAMES
+from tests.security.access_table import ACCESS, NO_ONE, NOT_SENT, OTHER_PROVIDER, allowed
 from tests.security.conftest import ROLES, sample_values
+from tests.security.walk import url_for_rule
 
-NO_ONE = "no one"
 _ARG = re.compile(r"<(?:[^:>]+:)?([^>]+)>")
-
-
-def _allowed(entry: str) -> set[str]:
-    if entry in ("anyone", "signed-in"):
-        return set(ROLES) | ({NO_ONE} if entry == "anyone" else set())
-    return {ROLE_NAMES[short] for short in entry.split()}
 
 
 def test_every_endpoint_is_in_the_table(app):
@@ -35,7 +29,7 @@ def test_every_endpoint_is_in_the_table(app):
 
 def test_the_table_knows_every_role():
     for entry in ACCESS.values():
-        assert entry in ("anyone", "signed-in") or _allowed(entry) <= set(ROLES)
+        assert entry in ("anyone", "signed-in") or allowed(entry) <= set(ROLES)
 
 
 def _records(world):
@@ -58,11 +52,6 @@ def _records(world):
         .order_by(Household.id))
     return {"own": {"provider": provider_ids(own_provider), "housing_options": {"household_id": sent}},
             "other": {"provider": provider_ids(other_provider), "housing_options": {"household_id": not_sent}}}
-
-
-def _url(world, rule, values: dict) -> str:
-    with world.app.test_request_context():
-        return rule.build(values, append_unknown=False)[1]
 
 
 def _send(world, client, method: str, url: str, role: str, headers: dict, token: str):
@@ -91,11 +80,11 @@ def test_every_endpoint_answers_each_role_as_the_table_says(world, role):
         values = sample_values(rule)
         scoped = records["own"].get(role, {})
         own = {**values, **{k: v for k, v in scoped.items() if k in rule.arguments}}
-        response = _send(world, client, method, _url(world, rule, own), role, headers, token)
+        response = _send(world, client, method, url_for_rule(world.app, rule, own), role, headers, token)
         status = response.status_code
         response.close()
         api = path.startswith("/api/")
-        if role in _allowed(entry):
+        if role in allowed(entry):
             if status in (401, 403) or status >= 500:
                 wrong.append(f"{method} {path}: {status}, expected to be let in")
         elif role == NO_ONE:
@@ -106,9 +95,9 @@ def test_every_endpoint_answers_each_role_as_the_table_says(world, role):
             wrong.append(f"{method} {path}: {status}, expected 403")
         # Someone else's record, where this role's records are scoped.
         scope = OTHER_PROVIDER if role == "provider" else NOT_SENT if role == "housing_options" else ()
-        if role in _allowed(entry) and any(arg in rule.arguments for arg in scope):
+        if role in allowed(entry) and any(arg in rule.arguments for arg in scope):
             other = {**values, **{k: v for k, v in records["other"][role].items() if k in rule.arguments}}
-            response = _send(world, client, method, _url(world, rule, other), role, headers, token)
+            response = _send(world, client, method, url_for_rule(world.app, rule, other), role, headers, token)
             status = response.status_code
             # An API write's empty body is refused (422, naming the body's fields) before any record is looked
             # up, so the answer is the same for a record that does not exist: it reveals nothing.

@@ -11,17 +11,10 @@ from safehome import create_app
 from safehome.config import new_data_key
 from tests.conftest import base_config
 from tests.security.conftest import ROLES, table_counts
-from tests.security.walk import api_rules, forms_of, page_rules, url_for_rule
+from tests.security.walk import api_rules, forms_of, page_rules, url_for_rule, walk_pages
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = "<script>alert(1)</script>"
-
-
-def _walk_pages(world, client):
-    """GET every page as ``client``; yields (url, response)."""
-    for rule in page_rules(world.app, "GET"):
-        url = url_for_rule(world.app, rule)
-        yield url, client.get(url)
 
 
 # CSRF ------------------------------------------------------------------------
@@ -30,7 +23,7 @@ def _walk_pages(world, client):
 def test_every_post_form_on_every_page_carries_a_csrf_token(world, role):
     client = world.signed_in(role)
     post_forms = 0
-    for url, response in _walk_pages(world, client):
+    for url, response in walk_pages(world.app, client):
         assert response.status_code < 500, f"{url} answered {response.status_code} to {role}"
         if not response.content_type.startswith("text/html"):
             continue
@@ -74,7 +67,7 @@ def test_no_get_changes_any_table(world, role):
     client = world.client() if role == "no one" else world.signed_in(role)
     headers = {} if role == "no one" else world.bearer(role)
     before = table_counts()
-    for url, response in _walk_pages(world, client):
+    for url, response in walk_pages(world.app, client):
         assert response.status_code < 500, f"{url} answered {response.status_code} to {role}"
     for rule in api_rules(world.app, "GET"):
         url = url_for_rule(world.app, rule)
@@ -101,7 +94,7 @@ def _assert_headers(url: str, response, *, hsts: bool) -> None:
 def test_security_headers_on_every_page_and_api_answer(world):
     client = world.signed_in("housing_worker")
     headers = world.bearer("manager")
-    answers = [(url, response) for url, response in _walk_pages(world, client)]
+    answers = [(url, response) for url, response in walk_pages(world.app, client)]
     answers += [(rule.rule, world.client().get(url_for_rule(world.app, rule), headers=headers))
                 for rule in api_rules(world.app, "GET")]
     answers += [("/no/such/page", client.get("/no/such/page")), ("/login", world.client().get("/login")),

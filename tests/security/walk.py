@@ -21,10 +21,17 @@ def api_rules(app, method: str):
                    if method in r.methods and r.rule.startswith("/api/v1/")), key=lambda r: r.rule)
 
 
-def url_for_rule(app, rule) -> str:
-    """The rule's URL with ids of real demo rows."""
+def url_for_rule(app, rule, values: dict | None = None) -> str:
+    """The rule's URL with ids of real demo rows, or the ``values`` given for some (or all) of its arguments."""
     with app.test_request_context():
-        return rule.build(sample_values(rule), append_unknown=False)[1]
+        return rule.build({**sample_values(rule), **(values or {})}, append_unknown=False)[1]
+
+
+def walk_pages(app, client):
+    """GET every page as ``client``; yields (url, response)."""
+    for rule in page_rules(app, "GET"):
+        url = url_for_rule(app, rule)
+        yield url, client.get(url)
 
 
 class Forms(HTMLParser):
