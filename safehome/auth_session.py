@@ -18,6 +18,7 @@ import time
 from flask import Flask, current_app, g, request, session
 from flask_login import current_user, login_user, logout_user
 from flask_session.base import ServerSideSessionInterface
+from flask_wtf.csrf import generate_csrf
 from flask_session.sqlalchemy import SqlAlchemySessionInterface
 from sqlalchemy.exc import OperationalError
 
@@ -74,10 +75,17 @@ class SessionStore(SqlAlchemySessionInterface):
 
 
 def begin_session(user: User) -> None:
-    """Sign the user in on a new session id: no id seen before sign-in is ever signed in (fixation)."""
+    """Sign the user in on a new session id: no id seen before sign-in is ever signed in (fixation).
+
+    The new session starts with its idle clock and a new CSRF token, so it is written once, here,
+    and the pages after read it.
+    """
     current_app.session_interface.regenerate(session)
     session.clear()
     login_user(user)
+    session[SESSION_SEEN] = time.time()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)  # the old session's, cached
+    generate_csrf()
 
 
 def end_session() -> None:
