@@ -40,10 +40,12 @@ def create_user(email: str, role: str, name: str | None, provider_id: int | None
 @click.command("create-token")
 @click.argument("email")
 @click.option("--name", default="command line", help="What the token is for")
-@click.option("--days", type=int, default=90, help="Days until it expires")
+@click.option("--days", type=int, default=None,
+              help="Days until it expires, at most SAFEHOME_TOKEN_MAX_DAYS (default 90, or that maximum if lower)")
 @with_appcontext
-def create_token(email: str, name: str, days: int) -> None:
+def create_token(email: str, name: str, days: int | None) -> None:
     """Create an API token for a user; the token is the last line printed."""
+    from flask import current_app
     from sqlalchemy import func, select
 
     from safehome.models import User
@@ -52,12 +54,21 @@ def create_token(email: str, name: str, days: int) -> None:
     if user is None:
         raise click.ClickException("no such user")
     try:
-        _, secret = users.create_token(db.session, SYSTEM, user, name, days)
+        _, secret = users.create_token(db.session, SYSTEM, user, name, days, max_days=current_app.config["TOKEN_MAX_DAYS"])
     except DomainError as exc:
         _fail(exc)
     db.session.commit()
     click.echo(f"token for user {user.id}, shown once:")
     click.echo(secret)
+
+
+@click.command("purge-sessions")
+@with_appcontext
+def purge_sessions() -> None:
+    """Delete the browser sessions past their expiry (run from cron; they are signed out already)."""
+    count = users.purge_expired_sessions(db.session)
+    db.session.commit()
+    click.echo(f"{count} expired session{'' if count == 1 else 's'} removed")
 
 
 @click.command("lapse-offers")
@@ -241,5 +252,5 @@ def rotate_data_key(batch_size: int) -> None:
     click.echo("no value remains under an old key: SAFEHOME_OLD_DATA_KEYS can now be emptied")
 
 
-COMMANDS = [create_user, create_token, lapse_offers, load_areas, demo_data, report, backup_command, restore_command,
-            anonymise_closed, rotate_data_key]
+COMMANDS = [create_user, create_token, purge_sessions, lapse_offers, load_areas, demo_data, report, backup_command,
+            restore_command, anonymise_closed, rotate_data_key]

@@ -80,6 +80,9 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
 
     database_url = overrides.get("SQLALCHEMY_DATABASE_URI") or os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'safehome.db'}"
     idle_minutes = _env_int("SAFEHOME_IDLE_MINUTES", 30)
+    token_max_days = _env_int("SAFEHOME_TOKEN_MAX_DAYS", 365)
+    if token_max_days < 1:
+        raise ConfigError("SAFEHOME_TOKEN_MAX_DAYS must be at least 1")
     settings = {
         "ENV_NAME": env,
         "SECRET_KEY": secret_key,
@@ -90,13 +93,17 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
         # hide_parameters: a logged statement or a database error never carries the values (names, references).
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=idle_minutes),
-        "SESSION_REFRESH_EACH_REQUEST": True,
+        # Sessions live in the database (auth_session.SessionStore): a row is written when the session
+        # changes, and the idle clock moves it on at most once a minute, not on every request.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env == "production",
         "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
         "WTF_CSRF_TIME_LIMIT": None,  # the session lifetime bounds the token
         "MAX_CONTENT_LENGTH": _env_int("SAFEHOME_MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
+        # The longest an API token may live; every token expires.
+        "TOKEN_MAX_DAYS": token_max_days,
         "LOGIN_MAX_FAILURES": _env_int("SAFEHOME_LOGIN_MAX_FAILURES", 5),
         "LOGIN_LOCK_MINUTES": _env_int("SAFEHOME_LOGIN_LOCK_MINUTES", 15),
         # Failed sign-ins from one network address, whatever the account, before it must wait.

@@ -20,7 +20,7 @@ from safehome.codes import Role
 
 class Permission(str, enum.Enum):
     DASHBOARD = "dashboard"                  # a landing page for one's role
-    OWN_TOKENS = "own_tokens"                # manage one's own API tokens
+    OWN_ACCOUNT = "own_account"              # one's own account: password and API tokens
     CASE_READ = "case.read"                  # household and referral detail (scoped by service)
     CASE_WRITE = "case.write"                # take referrals, assess, record outcomes, close
     ADDRESS_VIEW = "address.view"            # open a confidential address (always audited)
@@ -45,7 +45,7 @@ class Permission(str, enum.Enum):
 
 
 P = Permission
-_ALL_SIGNED_IN = {P.DASHBOARD, P.OWN_TOKENS}
+_ALL_SIGNED_IN = {P.DASHBOARD, P.OWN_ACCOUNT}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.HOUSING_WORKER: frozenset(_ALL_SIGNED_IN | {

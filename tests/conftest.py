@@ -196,7 +196,7 @@ def token_for(db):
     from safehome.services import SYSTEM, users
 
     def make(user) -> dict:
-        _, secret = users.create_token(db.session, SYSTEM, user, "test")
+        _, secret = users.create_token(db.session, SYSTEM, user, "test", max_days=365)
         db.session.commit()
         return {"Authorization": f"Bearer {secret}"}
 

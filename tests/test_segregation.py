@@ -148,7 +148,7 @@ FORM_BODY = {"reason": "x", "unit_id": "1", "note": "x", "safe_km": "50", "moved
              "moved_out_on": "2025-01-02", "name": "x", "status": "available"}
 JSON_BODY = {"unit_id": 1, "household_id": VICTIM_ID, "note": "x", "reason": "x"}
 OWN_PERMISSIONS = {permissions.PUBLIC, permissions.PUBLIC_IF_NO_METHOD, permissions.Permission.DASHBOARD,
-                   permissions.Permission.OWN_TOKENS, permissions.Permission.PERP_REQUEST}
+                   permissions.Permission.OWN_ACCOUNT, permissions.Permission.PERP_REQUEST}
 NEVER_CALLED = {"static", "auth.logout"}  # a file server; signing out would end the walk (it is called last)
 
 

@@ -1,6 +1,7 @@
 """The API for oneself, one's tokens, and (for administrators) users and the audit log."""
 from __future__ import annotations
 
+from flask import current_app
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
@@ -26,26 +27,26 @@ class Me(MethodView):
 
 @blp.route("/tokens")
 class Tokens(MethodView):
-    @requires(Permission.OWN_TOKENS)
+    @requires(Permission.OWN_ACCOUNT)
     @blp.response(200, TokenOut(many=True))
     def get(self):
         """One's own API tokens (never the secrets)."""
         return users.tokens_of(db.session, current_user)
 
-    @requires(Permission.OWN_TOKENS)
+    @requires(Permission.OWN_ACCOUNT)
     @blp.arguments(TokenIn)
     @blp.response(201, NewTokenOut)
     def post(self, data):
         """Create a token; the secret is in this answer only."""
         token, secret = users.create_token(db.session, current_actor(), current_user, data["name"],
-                                           data["expires_in_days"])
+                                           data.get("expires_in_days"), max_days=current_app.config["TOKEN_MAX_DAYS"])
         token.token = secret
         return token
 
 
 @blp.route("/tokens/<int:token_id>")
 class Token(MethodView):
-    @requires(Permission.OWN_TOKENS)
+    @requires(Permission.OWN_ACCOUNT)
     @blp.response(204)
     def delete(self, token_id: int):
         """Revoke one of one's own tokens."""

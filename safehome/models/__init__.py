@@ -21,13 +21,13 @@ from safehome.models.perpetrator import (
     perpetrator_request_excluded_areas,
 )
 from safehome.models.placements import MatchRun, Placement, PlacementEvent
-from safehome.models.security import LoginFailure
+from safehome.models.security import LoginFailure, WebSession
 
 __all__ = [
     "CaseStatusChange", "HousingOptionsDecision", "HousingOptionsRequest", "MoveOnBlock", "MoveOnPlan",
     "OutcomeMeasure", "SanctuaryInstall", "SanctuaryReview", "SanctuaryWork",
     "ApiToken", "Assessment", "AuditEvent", "Base", "Household", "MatchRun", "Member", "NamedArea",
     "Placement", "PlacementEvent", "Provider", "Referral", "Site", "Unit", "UnitStatusChange", "User",
-    "household_excluded_areas", "LoginFailure",
+    "household_excluded_areas", "LoginFailure", "WebSession",
     "PerpetratorRequest", "PerpetratorRequestEvent", "perpetrator_request_excluded_areas",
 ]

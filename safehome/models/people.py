@@ -23,7 +23,7 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
-    # Bumped on password reset, deactivation or re-role: every live session ends.
+    # Bumped on a password change or reset, deactivation or re-role: every live session ends.
     session_epoch: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
@@ -58,7 +58,7 @@ class ApiToken(Base):
     prefix: Mapped[str] = mapped_column(String(12))  # shown in lists so a token can be recognised
     token_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime]  # every token expires (users.create_token bounds it)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
 

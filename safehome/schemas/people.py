@@ -24,7 +24,11 @@ class UserIn(InputSchema):
 
 class TokenIn(InputSchema):
     name = fields.Str(required=True, validate=validate.Length(min=1, max=80))
-    expires_in_days = fields.Int(load_default=90, allow_none=True, strict=True, validate=validate.Range(1, 366))
+    # Absent: 90 days (or the maximum if lower); null is refused: every token expires. The maximum,
+    # SAFEHOME_TOKEN_MAX_DAYS, is a setting, so the service checks it.
+    expires_in_days = fields.Int(strict=True, validate=validate.Range(min=1), metadata={
+        "description": "Days until the token expires, from 1 to the maximum (SAFEHOME_TOKEN_MAX_DAYS, 365 unless "
+                       "set otherwise). Absent: 90 days, or the maximum if that is lower."})
 
 
 class TokenOut(Schema):
@@ -32,7 +36,7 @@ class TokenOut(Schema):
     name = fields.Str(required=True)
     prefix = fields.Str(required=True)
     created_at = fields.DateTime(required=True)
-    expires_at = fields.DateTime(allow_none=True)
+    expires_at = fields.DateTime(required=True)
     last_used_at = fields.DateTime(allow_none=True)
     revoked = fields.Function(lambda t: t.revoked_at is not None, required=True)
 

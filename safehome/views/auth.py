@@ -1,13 +1,13 @@
 """Signing in and out."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from safehome.auth_session import current_actor
+from safehome.auth_session import begin_session, current_actor, end_session
 from safehome.codes import AuditAction
 from safehome.extensions import db
 from safehome.permissions import Permission, public, requires
@@ -41,8 +41,7 @@ def login():
             flash(exc.message, "error")
             return render_template("auth/login.html", form=form), 429, {"Retry-After": str(exc.retry_after)}
         if user is not None:
-            session.clear()  # a fresh session at sign-in: no fixation
-            login_user(user)
+            begin_session(user)
             return redirect(safe_next(request.args.get("next"), url_for("dashboard.home")))
         flash(LOGIN_FAILED, "error")
         return render_template("auth/login.html", form=form), 401
@@ -55,7 +54,6 @@ def login():
 @requires(Permission.DASHBOARD)
 def logout():
     audit.record(db.session, current_actor(), AuditAction.LOGOUT, "user", current_user.id)
-    logout_user()
-    session.clear()
+    end_session()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))

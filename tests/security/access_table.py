@@ -23,6 +23,8 @@ ROLE_NAMES = {"worker": "housing_worker", "options": "housing_options", "manager
 
 ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/"): "anyone",
+    ("GET", "/account"): "signed-in",
+    ("POST", "/account"): "signed-in",
     ("GET", "/account/tokens"): "signed-in",
     ("POST", "/account/tokens"): "signed-in",
     ("POST", "/account/tokens/<int:token_id>/revoke"): "signed-in",

@@ -47,7 +47,7 @@ def _build_app():
         demo.load_demo(db.session, SYSTEM, password=demo.DEMO_PASSWORD, today=date.today())
         for role in ROLES:
             user = db.session.query(User).filter_by(email=f"{DEMO_LOGIN[role]}@{demo.DEMO_DOMAIN}").one()
-            tokens[role] = f"Bearer {users.create_token(db.session, SYSTEM, user, 'contract', 366)[1]}"
+            tokens[role] = f"Bearer {users.create_token(db.session, SYSTEM, user, 'contract', max_days=365)[1]}"
         db.session.commit()
         db.session.remove()
     return app, tokens

@@ -5,6 +5,7 @@ import pytest
 
 from safehome import create_app
 from tests.conftest import FreshContextClient, base_config
+from tests.helpers import csrf_token_from
 
 
 @pytest.mark.postgres_only
@@ -20,12 +21,16 @@ def test_postgresql_restarted_under_the_running_app_answers_503_then_recovers(pr
         upgrade()
         user = users.create_user(db.session, SYSTEM, email="worker@example.org", name="Worker", role="housing_worker",
                                  password="correct horse battery staple")
-        headers = {"Authorization": f"Bearer {users.create_token(db.session, SYSTEM, user, 'test')[1]}"}
+        headers = {"Authorization": f"Bearer {users.create_token(db.session, SYSTEM, user, 'test', max_days=365)[1]}"}
         db.session.commit()
         db.session.remove()
     client = app.test_client()
     assert client.get("/api/v1/me", headers=headers).status_code == 200
     assert client.get("/api/v1/units", headers=headers).status_code == 200
+    browser = app.test_client()  # a signed-in browser: its session is read from the database
+    token = csrf_token_from(browser.get("/login").get_data(as_text=True))
+    assert browser.post("/login", data={"email": "worker@example.org", "password": "correct horse battery staple",
+                                        "csrf_token": token}).status_code == 302
 
     private_postgres.stop()
     try:
@@ -38,11 +43,14 @@ def test_postgresql_restarted_under_the_running_app_answers_503_then_recovers(pr
         assert write.status_code == 503
         page = client.get("/dashboard", headers=headers)
         assert page.status_code == 503 and "not answering" in page.get_data(as_text=True)
+        page = browser.get("/dashboard")
+        assert page.status_code == 503 and "not answering" in page.get_data(as_text=True)
     finally:
         private_postgres.start()
 
     # Same app, same pool: pre-ping replaces the dead connections.
     assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert browser.get("/dashboard").status_code == 200  # still signed in
     made = client.post("/api/v1/tokens", headers=headers, json={"name": "after"})
     assert made.status_code == 201
     with app.app_context():
