@@ -7,7 +7,7 @@ import pytest
 from geopy.distance import geodesic
 from sqlalchemy import select
 
-from safehome.codes import PerpetratorState, PlacementState, UnitStatus, UnitType
+from safehome.codes import PerpetratorState, PlacementState, SiteKind, UnitStatus, UnitType
 from safehome.errors import NotFound, TransitionError, ValidationError
 from safehome.models import AuditEvent, PerpetratorRequest, Placement, Unit, User
 from safehome.services import Actor, matching, perpetrator, placements
@@ -54,7 +54,7 @@ def perp_unit(make_unit, make_site):
     def make(point, **fields):
         values = {"type": UnitType.PERPETRATOR, "bedspaces": 1, "lead_genders": ["male"]}
         values.update(fields)
-        return make_unit(site=make_site(lat=point[0], lon=point[1]), **values)
+        return make_unit(site=make_site(lat=point[0], lon=point[1], kind=SiteKind.PERPETRATOR), **values)
 
     return make
 
