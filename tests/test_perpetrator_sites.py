@@ -79,7 +79,8 @@ PERPETRATOR_UNIT = {"name": "Flat P", "type": "perpetrator", "bedspaces": 1, "le
 
 def test_a_perpetrator_unit_is_refused_on_a_refuge_site_by_post_patch_and_csv(client, db, refuge, worker_headers):
     before = _counts(db)
-    created = client.post(f"{API}/units", headers=worker_headers, json={**PERPETRATOR_UNIT, "site_id": refuge["site"].id})
+    created = client.post(f"{API}/units", headers=worker_headers,
+                          json={**PERPETRATOR_UNIT, "site_id": refuge["site"].id})
     _refused(created, "type", "a perpetrator unit cannot go on a site housing victims")
 
     retyped = client.patch(f"{API}/units/{refuge['unit'].id}", headers=worker_headers, json={"type": "perpetrator"})
@@ -112,8 +113,8 @@ def test_a_perpetrator_unit_is_refused_on_a_refuge_site_by_post_patch_and_csv(cl
 def test_the_database_refuses_a_perpetrator_unit_on_a_site_housing_victims(db, refuge):
     site_id, unit_id = refuge["site"].id, refuge["unit"].id
     rows = ("INSERT INTO units (site_id, name, type, bedspaces, bedrooms, lead_genders, pets, features, languages, "
-            "weekly_cost, status, retired_at, created_at, updated_at, site_kind) VALUES (:site, 'Flat P', 'perpetrator',"
-            " 1, 1, '[]', '[]', '[]', '[]', 0, 'available', NULL, :now, :now, :kind)")
+            "weekly_cost, status, retired_at, created_at, updated_at, site_kind) VALUES (:site, 'Flat P', "
+            "'perpetrator', 1, 1, '[]', '[]', '[]', '[]', 0, 'available', NULL, :now, :now, :kind)")
     for kind in ("victim", "perpetrator"):  # the check, then the foreign key on (site_id, site_kind)
         with pytest.raises(IntegrityError):
             db.session.execute(text(rows), {"site": site_id, "now": datetime.now(timezone.utc), "kind": kind})
@@ -143,8 +144,9 @@ def test_a_perpetrator_site_within_the_distance_of_a_refuge_is_refused_however_i
                                                "perpetrator,1,male\n")
     _refused(imported, "row 2/site_lat", RULE_PERPETRATOR)
     # Both new in one file: the refuge and the perpetrator site 3 km apart.
-    both = _import(client, worker_headers, f"P2,Far House,LE16 7AA,{FAR[0]},{FAR[1]},Room 1,refuge,2,female\n"
-                                           f"P2,Far Place,LE16 7AB,{FAR[0] + 0.027},{FAR[1]},Flat 1,perpetrator,1,male\n")
+    both = _import(client, worker_headers,
+                   f"P2,Far House,LE16 7AA,{FAR[0]},{FAR[1]},Room 1,refuge,2,female\n"
+                   f"P2,Far Place,LE16 7AB,{FAR[0] + 0.027},{FAR[1]},Flat 1,perpetrator,1,male\n")
     assert both.status_code == 422
     assert set(both.get_json()["errors"]["json"]) == {"row 2/site_lat", "row 3/site_lat"}
     assert _counts(db) == before
@@ -166,7 +168,8 @@ def test_a_perpetrator_site_within_the_distance_of_a_refuge_is_refused_however_i
     empty = client.post(f"{API}/sites", headers=worker_headers, json={
         "provider_id": provider_id, "name": "Empty House", "postcode": "LE1 2AA", "lat": NEAR[0], "lon": NEAR[1]})
     assert empty.status_code == 201 and empty.get_json()["kind"] == "victim"
-    retyped = client.patch(f"{API}/sites/{empty.get_json()['id']}", headers=worker_headers, json={"kind": "perpetrator"})
+    retyped = client.patch(f"{API}/sites/{empty.get_json()['id']}", headers=worker_headers,
+                           json={"kind": "perpetrator"})
     _refused(retyped, "kind", RULE_PERPETRATOR)
     refuge_retyped = client.patch(f"{API}/sites/{refuge['site'].id}", headers=worker_headers,
                                   json={"kind": "perpetrator", "lat": FAR[0] + 0.3, "lon": FAR[1]})
@@ -192,6 +195,28 @@ def test_a_site_housing_victims_is_refused_near_perpetrator_accommodation(client
                                                "female\n")
     _refused(imported, "row 2/site_lat", RULE_VICTIM)
     assert _counts(db) == before
+
+
+def test_a_site_moved_or_added_is_seen_by_the_next_check_at_once(client, db, refuge, worker_headers, make_site):
+    """The live sites' points are kept per process: a victims' site moved (through the service) or added (below
+    it) must count for the very next perpetrator site."""
+    provider_id = refuge["site"].provider_id
+    far = client.post(f"{API}/sites", headers=worker_headers, json={
+        "provider_id": provider_id, "name": "Far Place", "postcode": "LE16 7AA", "kind": "perpetrator",
+        "lat": FAR[0], "lon": FAR[1]})
+    assert far.status_code == 201  # the victims' sites are now read and kept
+    moved = client.patch(f"{API}/sites/{refuge['site'].id}", headers=worker_headers,
+                         json={"lat": 52.9, "lon": -1.2})
+    assert moved.status_code == 200
+    near_moved = client.post(f"{API}/sites", headers=worker_headers, json={
+        "provider_id": provider_id, "name": "Place 2", "postcode": "NG1 1AA", "kind": "perpetrator",
+        "lat": 52.9 + 0.027, "lon": -1.2})
+    _refused(near_moved, "lat", RULE_PERPETRATOR)
+    make_site(lat=53.1, lon=-1.0)
+    near_added = client.post(f"{API}/sites", headers=worker_headers, json={
+        "provider_id": provider_id, "name": "Place 3", "postcode": "NG1 1AA", "kind": "perpetrator",
+        "lat": 53.1 + 0.027, "lon": -1.0})
+    _refused(near_added, "lat", RULE_PERPETRATOR)
 
 
 @pytest.mark.parametrize("config_extra", [{"SEGREGATION_KM": 8}])
@@ -360,8 +385,9 @@ def _legacy_rows(connection) -> None:
                                   ("Refuge House", "Room 1", "refuge"), ("Men's Place", "Flat 1", "perpetrator")):
         connection.execute(text(
             "INSERT INTO units (site_id, name, type, bedspaces, bedrooms, lead_genders, pets, features, languages, "
-            "weekly_cost, status, created_at, updated_at, site_name) VALUES ((SELECT id FROM sites WHERE name = :site), "
-            ":name, :type, 1, 1, '[]', '[]', '[]', '[]', 0, 'available', :now, :now, :site)"),
+            "weekly_cost, status, created_at, updated_at, site_name) VALUES "
+            "((SELECT id FROM sites WHERE name = :site), :name, :type, 1, 1, '[]', '[]', '[]', '[]', 0, 'available', "
+            ":now, :now, :site)"),
             {"site": site, "name": name, "type": unit_type, "now": now})
 
 

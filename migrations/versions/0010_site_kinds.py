@@ -16,10 +16,14 @@ lists it on the managers' and administrators' dashboards as a breach and never
 offers its units until someone moves or retires them. The split sites' ids are
 logged (ids only, no names or places).
 
-On SQLite the units table is rebuilt (a foreign key and a check cannot be added
-in place), with foreign keys off while the old table is dropped, as SQLite's own
-procedure for changing a table asks; ``PRAGMA foreign_key_check`` then proves
-every reference still holds before the migration ends.
+On SQLite the sites and units tables are rebuilt (a foreign key and a check
+cannot be added in place), with foreign keys off while the old tables are
+dropped, as SQLite's own procedure for changing a table asks (outside a
+transaction: alembic's autocommit block); ``PRAGMA foreign_key_check`` then
+proves every reference still holds, and foreign keys are on again.
+
+Sites also get ``updated_at`` (from ``created_at``): the segregation rule keeps
+the live sites' points per process for their version.
 
 Downgrade drops the kinds; split sites stay split.
 
@@ -59,9 +63,9 @@ def _split_mixed_sites(conn) -> None:
     for site_id, name in mixed:
         new_name = f"{name[:80]} (perpetrator units, site {site_id})"
         conn.execute(sa.text(
-            "INSERT INTO sites (provider_id, name, area, district, address, location, retired_at, created_at, kind) "
-            "SELECT provider_id, :name, area, district, address, location, retired_at, created_at, 'perpetrator' "
-            "FROM sites WHERE id = :id"), {"name": new_name, "id": site_id})
+            "INSERT INTO sites (provider_id, name, area, district, address, location, retired_at, created_at, "
+            "updated_at, kind) SELECT provider_id, :name, area, district, address, location, retired_at, created_at, "
+            "updated_at, 'perpetrator' FROM sites WHERE id = :id"), {"name": new_name, "id": site_id})
         new_id = conn.scalar(sa.text(
             "SELECT id FROM sites WHERE provider_id = (SELECT provider_id FROM sites WHERE id = :id) AND name = :name"),
             {"id": site_id, "name": new_name})
@@ -74,22 +78,31 @@ def _split_mixed_sites(conn) -> None:
                     "dashboards as too close to victim accommodation)", ", ".join(str(row[0]) for row in mixed))
 
 
+def _sqlite_foreign_keys(on: bool) -> None:
+    """SQLite: foreign keys off while tables are rebuilt, on again after (a PRAGMA applies outside a transaction)."""
+    with op.get_context().autocommit_block():
+        op.get_bind().exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
 def upgrade():
     conn = op.get_bind()
     sqlite = conn.dialect.name == 'sqlite'
     if sqlite:
-        # Outside any transaction yet (alembic's per-migration transaction has issued nothing), so it applies.
-        conn.exec_driver_sql('PRAGMA foreign_keys=OFF')
+        _sqlite_foreign_keys(False)
 
     with op.batch_alter_table('sites', schema=None) as batch_op:
         batch_op.add_column(sa.Column('kind', _kind(), server_default='victim', nullable=False))
+        batch_op.add_column(sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True))
+    conn.execute(sa.text("UPDATE sites SET updated_at = created_at"))
     conn.execute(sa.text(
         "UPDATE sites SET kind = 'perpetrator' WHERE EXISTS (SELECT 1 FROM units WHERE units.site_id = sites.id) "
         "AND NOT EXISTS (SELECT 1 FROM units WHERE units.site_id = sites.id AND units.type <> 'perpetrator')"))
     _split_mixed_sites(conn)
     with op.batch_alter_table('sites', schema=None) as batch_op:
+        batch_op.alter_column('updated_at', existing_type=sa.DateTime(timezone=True), nullable=False)
         batch_op.create_index('uq_sites_id_kind', ['id', 'kind'], unique=True)
-        batch_op.create_index('ix_sites_live_kind', ['kind'], unique=False, sqlite_where=LIVE, postgresql_where=LIVE)
+        batch_op.create_index('ix_sites_live_kind', ['kind', 'updated_at', 'id'], unique=False, sqlite_where=LIVE,
+                              postgresql_where=LIVE)
 
     with op.batch_alter_table('units', schema=None) as batch_op:
         batch_op.add_column(sa.Column('site_kind', _kind(), nullable=True))
@@ -103,12 +116,13 @@ def upgrade():
         broken = conn.exec_driver_sql('PRAGMA foreign_key_check').all()
         if broken:
             raise RuntimeError(f"foreign keys broken after rebuilding the units table: {len(broken)} row(s)")
+        _sqlite_foreign_keys(True)
 
 
 def downgrade():
-    conn = op.get_bind()
-    if conn.dialect.name == 'sqlite':
-        conn.exec_driver_sql('PRAGMA foreign_keys=OFF')
+    sqlite = op.get_bind().dialect.name == 'sqlite'
+    if sqlite:
+        _sqlite_foreign_keys(False)
     with op.batch_alter_table('units', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_units_kind_matches_site'), type_='check')
         batch_op.drop_constraint('fk_units_site_kind_sites', type_='foreignkey')
@@ -119,3 +133,6 @@ def downgrade():
         batch_op.drop_index('uq_sites_id_kind')
         batch_op.drop_constraint(op.f('ck_sites_sitekind'), type_='check')
         batch_op.drop_column('kind')
+        batch_op.drop_column('updated_at')
+    if sqlite:
+        _sqlite_foreign_keys(True)

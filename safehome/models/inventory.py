@@ -51,8 +51,8 @@ class Site(Base):
               sqlite_where=text("retired_at IS NULL"), postgresql_where=text("retired_at IS NULL")),
         # What the units' foreign key on (site_id, site_kind) refers to.
         Index("uq_sites_id_kind", "id", "kind", unique=True),
-        # The live sites of one kind (the segregation rule reads the few perpetrator sites often).
-        Index("ix_sites_live_kind", "kind",
+        # The live sites of one kind and their version, read from this index alone (services/segregation.py).
+        Index("ix_sites_live_kind", "kind", "updated_at", "id",
               sqlite_where=text("retired_at IS NULL"), postgresql_where=text("retired_at IS NULL")),
     )
 
@@ -70,6 +70,9 @@ class Site(Base):
     location = mapped_column(SealedJSON("site.location"), nullable=False)  # {"lat", "lon"}
     retired_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Bumped by every change through the ORM or a Core UPDATE: the segregation rule keeps the live sites'
+    # points for their version (services/segregation.py).
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     provider: Mapped[Provider] = relationship(back_populates="sites")
     units: Mapped[list[Unit]] = relationship(back_populates="site", foreign_keys="Unit.site_id")

@@ -255,7 +255,7 @@ def build_inventory(world: DemoWorld) -> None:
         for plan_key, provider_keys, unit_type, (low, high), sites in SITE_PLAN:
             for _ in range(sites):
                 provider_key = rng.choice(provider_keys)
-                district = _site_district(rng, unit_type)
+                district = _site_district(rng, unit_type, len(site_rows))
                 site_rows.append(_site_row(world, provider_key, district, unit_type, site_names))
                 unit_specs.append([_unit_row(world, plan_key, unit_type, i, high > 1)
                                    for i in range(rng.randint(low, high))])
@@ -366,23 +366,29 @@ SITE_SPREAD_KM = 1.5
 
 
 @lru_cache(maxsize=4)
-def _victim_site_districts(km: float) -> dict[str, int]:
-    """The districts (with their weights) where victims' sites may go, for a segregation distance of ``km``."""
+def _victim_site_districts(km: float) -> dict[str, str]:
+    """Each district -> where a victims' site drawn there goes: itself, or (too near a perpetrator district, for a
+    segregation distance of ``km``) the nearest district that is not."""
     table = geography.district_table()
+
+    def km_between(a: str, b: str) -> float:
+        return geodesic((table[a].lat, table[a].lon), (table[b].lat, table[b].lon)).km
+
     apart = km + 2 * SITE_SPREAD_KM + 0.5
-    found = {district: weight for district, weight in _site_district_weights().items()
-             if all(geodesic((table[district].lat, table[district].lon), (table[p].lat, table[p].lon)).km >= apart
-                    for p in PERPETRATOR_DISTRICTS)}
-    if not found:
+    allowed = [d for d in table if all(km_between(d, p) >= apart for p in PERPETRATOR_DISTRICTS)]
+    if not allowed:
         raise ValidationError("The demo world cannot keep its perpetrator sites this far from victims' sites.",
                               [FieldProblem("SAFEHOME_SEGREGATION_KM", f"{km:g} km is too far for the demo's region")])
-    return found
+    return {d: d if d in allowed else min(allowed, key=lambda a: km_between(d, a)) for d in table}
 
 
-def _site_district(rng: random.Random, unit_type: UnitType) -> str:
+def _site_district(rng: random.Random, unit_type: UnitType, index: int) -> str:
+    """The district of the ``index``-th site. One draw for every site, as before the segregation rule, so the rest
+    of the world (units, cases) is drawn the same."""
+    drawn = _weighted(rng, _site_district_weights())
     if unit_type == UnitType.PERPETRATOR:
-        return rng.choice(PERPETRATOR_DISTRICTS)
-    return _weighted(rng, _victim_site_districts(segregation.distance_km()))
+        return PERPETRATOR_DISTRICTS[index % len(PERPETRATOR_DISTRICTS)]
+    return _victim_site_districts(segregation.distance_km())[drawn]
 
 
 def _site_row(world: DemoWorld, provider_key: str, district: str, unit_type: UnitType, names: Counter) -> dict:
@@ -394,11 +400,12 @@ def _site_row(world: DemoWorld, provider_key: str, district: str, unit_type: Uni
     base = f"{rng.choice(SITE_NAMES)} {word}"
     names[(provider_key, base)] += 1
     number = names[(provider_key, base)]
+    address = _address(rng, district, row.local_authority)
+    created = world.now - timedelta(days=rng.randint(200, 900))
     return {"provider_id": world.providers[provider_key], "name": base if number == 1 else f"{base} {number}",
-            "area": row.local_authority, "district": district, "kind": SiteKind.of(unit_type),
-            "address": _address(rng, district, row.local_authority),
+            "area": row.local_authority, "district": district, "kind": SiteKind.of(unit_type), "address": address,
             "location": {"lat": lat, "lon": lon, "source": "district_centroid"},
-            "retired_at": None, "created_at": world.now - timedelta(days=rng.randint(200, 900))}
+            "retired_at": None, "created_at": created, "updated_at": created}
 
 
 def _unit_row(world: DemoWorld, plan_key: str, unit_type: UnitType, index: int, shared_site: bool) -> dict:

@@ -147,49 +147,59 @@ def household_for_engine(household: Household, as_of: date,
 # a site is opened once in a process, and again only when it moves (a new sealed value). Bounded, since a
 # moved or retired site leaves its old value behind.
 OPENED_POINTS_MAX = 100_000
-_opened_points: dict[crypto.Sealed, dict] = {}
+_opened_points: dict[bytes, dict] = {}
 
 
-def site_point(location: crypto.Sealed) -> dict:
-    """A site's sealed location, opened (a machine use, not audited)."""
-    point = _opened_points.get(location)
+def site_point(location: crypto.Sealed | bytes) -> dict:
+    """A site's sealed location, opened (a machine use, not audited).
+
+    ``location`` may be the column's raw value (``type_coerce(Site.location, LargeBinary)``): tens of
+    thousands of rows are read without making a ``Sealed`` for each.
+    """
+    token = location.token if isinstance(location, crypto.Sealed) else location
+    point = _opened_points.get(token)
     if point is None:
         if len(_opened_points) >= OPENED_POINTS_MAX:
             _opened_points.clear()
-        point = _opened_points[location] = crypto.unseal(location)
+        point = _opened_points[token] = crypto.unseal(crypto.Sealed(token, "site.location"))
     return point
 
 
 PAIRS_AT_ONCE = 200_000  # above this many pairs, an R-tree first
 
 
-def pairs_within(a: Sequence[tuple[float, float]], b: Sequence[tuple[float, float]], km: float) -> list[tuple[int, int]]:
-    """Every (i, j) with ``a[i]`` closer than ``km`` to ``b[j]`` (points as (lat, lon)), decided as the engine's
-    distance rule decides it (``solver.geo.far_enough``: the exact WGS84 geodesic).
+def pairs_within(a, b, km: float) -> list[tuple[int, int]]:
+    """Every (i, j) with ``a[i]`` closer than ``km`` to ``b[j]``, decided as the engine's distance rule decides it
+    (``solver.geo.far_enough``: the exact WGS84 geodesic). Points are (lat, lon) pairs: a list, or an (n, 2) array.
 
     A few points against many (a site created among 21,000) are compared with every one at once.
     Many against many (the dashboards' breaches) decide only the pairs whose box could hold such a
-    distance: ``b`` goes in an R-tree, each point of ``a`` asks it for the box round the spherical
-    cap of ``km`` (and 1% more, as the engine's own first tier allows for the ellipsoid). Points are
-    in the UK (never near a pole or the 180th meridian).
+    distance: the shorter list goes in an R-tree, each point of the longer asks it for the box round
+    the spherical cap of ``km`` (and 1% more, as the engine's own first tier allows for the
+    ellipsoid). Points are in the UK (never near a pole or the 180th meridian).
     """
-    if not a or not b:
+    a = np.asarray(a, dtype=float).reshape(-1, 2)
+    b = np.asarray(b, dtype=float).reshape(-1, 2)
+    if not len(a) or not len(b):
         return []
-    a_lat, a_lon = (np.array(column, dtype=float) for column in zip(*a))
-    b_lat, b_lon = (np.array(column, dtype=float) for column in zip(*b))
     if len(a) * len(b) <= PAIRS_AT_ONCE:
-        ok, _ = far_enough(Points(a_lat, a_lon)[:, None], Points(b_lat, b_lon)[None, :], km)
-        return [(int(x), int(y)) for x, y in zip(*np.nonzero(~ok))]
+        ok, _ = far_enough(Points(a[:, 0], a[:, 1])[:, None], Points(b[:, 0], b[:, 1])[None, :], km)
+        return [(int(i), int(j)) for i, j in zip(*np.nonzero(~ok))]
+    swapped = len(a) < len(b)
+    ask, tree_points = (b, a) if swapped else (a, b)
     theta = km * (1 + SPHERE_MARGIN) / EARTH_KM  # the cap's angular radius
     d_lat = np.degrees(theta)
     # The cap's widest longitude (bounding coordinates on a sphere); all of them if it reaches a pole.
-    ratio = np.sin(theta) / np.cos(np.radians(a_lat))
-    d_lon = np.where((np.abs(a_lat) + d_lat < 90) & (ratio < 1), np.degrees(np.arcsin(np.minimum(ratio, 1.0))), 180.0)
-    tree = shapely.STRtree(shapely.points(b_lon, b_lat))
-    i, j = tree.query(shapely.box(a_lon - d_lon, a_lat - d_lat, a_lon + d_lon, a_lat + d_lat))
+    ratio = np.sin(theta) / np.cos(np.radians(ask[:, 0]))
+    d_lon = np.where((np.abs(ask[:, 0]) + d_lat < 90) & (ratio < 1),
+                     np.degrees(np.arcsin(np.minimum(ratio, 1.0))), 180.0)
+    tree = shapely.STRtree(shapely.points(tree_points[:, 1], tree_points[:, 0]))
+    i, j = tree.query(shapely.box(ask[:, 1] - d_lon, ask[:, 0] - d_lat, ask[:, 1] + d_lon, ask[:, 0] + d_lat))
+    if swapped:
+        i, j = j, i
     if not i.size:
         return []
-    ok, _ = far_enough(Points(a_lat[i], a_lon[i]), Points(b_lat[j], b_lon[j]), km)
+    ok, _ = far_enough(Points(a[i, 0], a[i, 1]), Points(b[j, 0], b[j, 1]), km)
     return [(int(x), int(y)) for x, y in zip(i[~ok], j[~ok])]
 
 
@@ -245,8 +255,8 @@ def free_unit_pool(session: Session) -> solver.UnitPool:
 
     def engine_unit_from(row) -> solver.Unit:
         return engine_unit(row.id, row.type.value, row.site_id, site_point(row.location), row.bedspaces,
-                           decoded(row.lead_genders),
-                           row.max_male_age, decoded(row.pets), decoded(row.features), decoded(row.languages))
+                           decoded(row.lead_genders), row.max_male_age, decoded(row.pets), decoded(row.features),
+                           decoded(row.languages))
 
     if fresh and cached.version[1] is not None and cached.version[3] == version[3]:
         units, built = dict(cached.units), cached.built
@@ -550,6 +560,7 @@ def _near_victims(session: Session, unit: Unit) -> list[str]:
     from safehome.services import segregation
 
     point = site_point(unit.site.location)
-    if not segregation.too_close(session, [segregation.Place(unit.site.kind, point["lat"], point["lon"], unit.site_id)]):
+    place = segregation.Place(unit.site.kind, point["lat"], point["lon"], unit.site_id)
+    if not segregation.too_close(session, [place]):
         return []
     return [f"{RULE_WORDS[SEGREGATION_RULE]}: {segregation.breach_reason()}"]

@@ -28,10 +28,13 @@ costs one read of the other kind's live sites.
 """
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+import numpy as np
+from sqlalchemy import LargeBinary, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from safehome.codes import SiteKind, UnitType
@@ -44,7 +47,10 @@ OTHER_KIND = {SiteKind.VICTIM: SiteKind.PERPETRATOR, SiteKind.PERPETRATOR: SiteK
 
 
 def install_km(km) -> None:
-    """Set the distance for this process (``create_app``, from the ``SEGREGATION_KM`` setting); ConfigError below 1 km."""
+    """Set the distance for this process (``create_app``, from the ``SEGREGATION_KM`` setting).
+
+    ConfigError below 1 km or not a number.
+    """
     global _km
     _km = segregation_km(km)
 
@@ -101,13 +107,59 @@ def point_of(site: Site) -> dict:
     return site_point(site.location)
 
 
-def _live_points(session: Session, kind: SiteKind, *columns):
-    """(id, point, *columns) of every live site of this kind, points opened."""
+# The live sites of a kind, kept per process ------------------------------------------------------------
+# Every check reads the live sites of one kind, and at national scale there are 20,000 sites housing
+# victims: reading and opening them all for each check cost 60-270 ms of CPU (most of it the garbage
+# collector, woken by 20,000 rows). So their points are kept, as arrays, for the sites' version: any site
+# added, moved, retyped or retired changes it (count, highest id, latest ``updated_at`` and the sites
+# changed just before it, so a change committed after a later one still counts), and nothing kept is used
+# after KEPT_MAX_AGE_SECONDS (a row changed by hand, below the service).
+
+KEPT_MAX_AGE_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class _LiveSites:
+    version: tuple
+    read: float         # time.monotonic() when read
+    ids: np.ndarray     # site ids
+    points: np.ndarray  # (n, 2): lat, lon
+
+
+_kept: dict[tuple[str, SiteKind], _LiveSites] = {}
+_kept_lock = threading.Lock()
+
+
+def _version(session: Session, kind: SiteKind) -> tuple:
+    """A cheap fingerprint of the live sites of one kind (index lookups on ``ix_sites_live_kind``)."""
+    from safehome.services.inventory import PATCH_OVERLAP
+
+    live = (Site.kind == kind, Site.retired_at.is_(None))
+    count, top, latest = session.execute(select(func.count(), func.max(Site.id), func.max(Site.updated_at))
+                                         .where(*live)).one()
+    recent = session.scalar(select(func.count()).where(*live, Site.updated_at >= latest - PATCH_OVERLAP)) \
+        if latest is not None else 0
+    return (count, top, latest, recent)
+
+
+def live_sites(session: Session, kind: SiteKind) -> tuple[np.ndarray, np.ndarray]:
+    """The ids and points ((n, 2) array of lat, lon) of every live site of this kind, kept for their version."""
     from safehome.services.matching import site_point
 
-    rows = session.execute(select(Site.id, Site.location, *columns)
-                           .where(Site.kind == kind, Site.retired_at.is_(None)))
-    return [(row[0], site_point(row[1]), *row[2:]) for row in rows]
+    key = (str(session.get_bind().url), kind)
+    version = _version(session, kind)
+    with _kept_lock:
+        kept = _kept.get(key)
+    if kept is not None and kept.version == version and time.monotonic() - kept.read < KEPT_MAX_AGE_SECONDS:
+        return kept.ids, kept.points
+    rows = session.execute(select(Site.id, type_coerce(Site.location, LargeBinary))
+                           .where(Site.kind == kind, Site.retired_at.is_(None))).all()
+    ids = np.fromiter((site_id for site_id, _ in rows), dtype=np.int64, count=len(rows))
+    points = np.array([(point["lat"], point["lon"]) for point in (site_point(token) for _, token in rows)],
+                      dtype=float).reshape(-1, 2)
+    with _kept_lock:
+        _kept[key] = _LiveSites(version, time.monotonic(), ids, points)
+    return ids, points
 
 
 def too_close(session: Session, places: Sequence[Place]) -> set[int]:
@@ -119,20 +171,21 @@ def too_close(session: Session, places: Sequence[Place]) -> set[int]:
     """
     from safehome.services.matching import pairs_within
 
-    own = {place.site_id for place in places if place.site_id is not None}
+    own = [place.site_id for place in places if place.site_id is not None]
     found: set[int] = set()
     for kind in {place.kind for place in places}:
         mine = [i for i, place in enumerate(places) if place.kind == kind]
-        others = [(point["lat"], point["lon"]) for site_id, point in _live_points(session, OTHER_KIND[kind])
-                  if site_id not in own]
-        others += [(place.lat, place.lon) for place in places if place.kind != kind]
+        ids, points = live_sites(session, OTHER_KIND[kind])
+        others = np.concatenate([points[~np.isin(ids, own)],
+                                 np.array([(p.lat, p.lon) for p in places if p.kind != kind], dtype=float)
+                                 .reshape(-1, 2)])
         found.update(mine[i] for i, _ in pairs_within([(places[i].lat, places[i].lon) for i in mine], others,
                                                        distance_km()))
     return found
 
 
 def apart_problem(session: Session, kind: SiteKind, point: dict, site_id: int | None = None) -> str | None:
-    """Why a site of this kind at this point (``site_id``: the site itself, moving) breaks the distance rule, or None."""
+    """Why a site of this kind at this point breaks the distance rule, or None (``site_id``: the site itself)."""
     if too_close(session, [Place(kind, point["lat"], point["lon"], site_id)]):
         return too_close_message(kind)
     return None
@@ -153,12 +206,13 @@ class Breach:
 def breaches(session: Session) -> list[Breach]:
     """Every breach of the distance rule in the database, by site name: for the dashboards and the matching.
 
-    Three statements whatever the size: the perpetrator sites with live units, the live victim
-    sites' points, and the names of the victim sites found too near.
+    A few statements whatever the size: the perpetrator sites with live units, the version of
+    the live victim sites (their points kept, ``live_sites``), the names of those found too near.
     """
     from safehome.services.matching import pairs_within, site_point
 
-    live_units = (select(Unit.site_id, func.count(Unit.id).label("units")).where(Unit.retired_at.is_(None))
+    live_units = (select(Unit.site_id, func.count(Unit.id).label("units"))
+                  .where(Unit.site_kind == SiteKind.PERPETRATOR, Unit.retired_at.is_(None))
                   .group_by(Unit.site_id).subquery())
     perpetrator_sites = session.execute(
         select(Site.id, Site.location, Site.name, Provider.name, live_units.c.units)
@@ -167,14 +221,13 @@ def breaches(session: Session) -> list[Breach]:
     if not perpetrator_sites:
         return []
     points = [site_point(row[1]) for row in perpetrator_sites]
-    victims = _live_points(session, SiteKind.VICTIM)
-    pairs = pairs_within([(p["lat"], p["lon"]) for p in points],
-                         [(point["lat"], point["lon"]) for _, point in victims], distance_km())
+    victim_ids, victim_points = live_sites(session, SiteKind.VICTIM)
+    pairs = pairs_within([(p["lat"], p["lon"]) for p in points], victim_points, distance_km())
     if not pairs:
         return []
     near_ids: dict[int, list[int]] = {}
     for i, j in pairs:
-        near_ids.setdefault(i, []).append(victims[j][0])
+        near_ids.setdefault(i, []).append(int(victim_ids[j]))
     names = {site_id: f"{name} ({provider})" for site_id, name, provider in session.execute(
         select(Site.id, Site.name, Provider.name).join(Site.provider)
         .where(Site.id.in_(sorted({v for ids in near_ids.values() for v in ids}))))}
