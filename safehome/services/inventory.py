@@ -5,6 +5,13 @@ each naming its field; nothing is written unless the whole input is good.
 Record scoping (a provider user sees only its own provider) comes from
 ``services.access``: reads take the actor and answer 404 outside its scope.
 
+Perpetrator accommodation apart from victims
+--------------------------------------------
+A site houses victims or perpetrators (``Site.kind``), and the two kinds keep
+the segregation distance (``services/segregation.py``). Every way a site or
+unit comes into being or changes here checks both: creating, moving or
+retyping a site; creating or retyping a unit; the CSV import.
+
 Unit status
 -----------
 ``change_status`` is the one way a unit's status changes. People keep
