@@ -27,6 +27,7 @@ from safehome.config import ConfigError
 from safehome.models import PerpetratorRequest, Site, Unit
 from safehome.services import SYSTEM, Actor, demo, inventory, matching, perpetrator, segregation
 from tests.conftest import base_config
+from tests.helpers import post_form
 from tests.placement_fixtures import *  # noqa: F401,F403
 from tests.placement_fixtures import LEICESTER, TODAY, years_ago
 from tests.test_placements_batch import wait_for_run
@@ -108,6 +109,24 @@ def test_a_perpetrator_unit_is_refused_on_a_refuge_site_by_post_patch_and_csv(cl
     placed = client.post(f"{API}/units", headers=worker_headers, json={**PERPETRATOR_UNIT,
                                                                        "site_id": perpetrator_site.get_json()["id"]})
     assert placed.status_code == 201
+
+
+def test_the_forms_say_whom_a_site_houses_and_refuse_the_same(client, db, refuge, make_user, login):
+    """The pages go through the same rules: a perpetrator site near the refuge, then a perpetrator unit on it."""
+    login(make_user("housing_worker"))
+    provider_id = refuge["site"].provider_id
+    new_site = f"/units/providers/{provider_id}/sites/new"
+    assert "Perpetrator accommodation" in client.get(new_site).get_data(as_text=True)
+    near = post_form(client, new_site, {"name": "Near Place", "postcode": "LE2 1AB", "kind": "perpetrator"})
+    assert near.status_code == 422 and RULE_PERPETRATOR in near.get_data(as_text=True)
+    unit = post_form(client, "/units/new", {"site_id": refuge["site"].id, "name": "Flat P", "type": "perpetrator",
+                                            "bedspaces": 1, "bedrooms": 1, "lead_genders": ["male"],
+                                            "status": "available"})
+    assert unit.status_code == 422
+    assert "a perpetrator unit cannot go on a site housing victims" in unit.get_data(as_text=True)
+    far = post_form(client, new_site, {"name": "Far Place", "postcode": "LE16 7AA", "kind": "perpetrator"})
+    assert far.status_code == 302
+    assert db.session.scalar(select(Site.kind).where(Site.name == "Far Place")) == SiteKind.PERPETRATOR
 
 
 def test_the_database_refuses_a_perpetrator_unit_on_a_site_housing_victims(db, refuge):
