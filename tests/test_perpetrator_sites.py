@@ -339,8 +339,11 @@ def test_the_issues_scenario_end_to_end_the_perpetrator_service_never_opens_a_re
 
 def test_a_breach_is_listed_on_the_managers_and_administrators_dashboards_until_put_right(client, db, breach,
                                                                                        make_user, login):
-    listed = f"{breach['near_site'].name} ({breach['near_site'].provider.name}): 1 live perpetrator unit, too near " \
-             f"{breach['site'].name} ({breach['site'].provider.name})"
+    occupied = db.session.get(Unit, breach["near"].id)
+    occupied.status = UnitStatus.OCCUPIED  # someone already lives there: the listing says so
+    db.session.commit()
+    listed = f"{breach['near_site'].name} ({breach['near_site'].provider.name}): 1 live perpetrator unit " \
+             f"(1 offered or occupied), too near {breach['site'].name} ({breach['site'].provider.name})"
     for role in ("manager", "admin"):
         client.delete_cookie("session")
         login(make_user(role))
@@ -350,8 +353,9 @@ def test_a_breach_is_listed_on_the_managers_and_administrators_dashboards_until_
     login(make_user("housing_worker"))
     assert RULE_PERPETRATOR not in client.get("/dashboard").get_data(as_text=True)
 
-    # Put right: the flat near the refuge is retired.
+    # Put right: the person moves out and the flat near the refuge is retired.
     perpetrator_unit = db.session.get(Unit, breach["near"].id)
+    perpetrator_unit.status = UnitStatus.VOID
     inventory.retire_unit(db.session, SYSTEM, perpetrator_unit)
     db.session.commit()
     client.delete_cookie("session")

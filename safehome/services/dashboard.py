@@ -52,7 +52,8 @@ def _segregation_breaches(session: Session, user: User) -> list[Panel]:
         return []
     return [Panel(f"Perpetrator sites {segregation.breach_reason()}", len(found),
                   note="Their units are never suggested or offered. Move or retire them.",
-                  items=tuple(f"{b.site}: {b.units} live perpetrator unit{'s' if b.units != 1 else ''}, "
+                  items=tuple(f"{b.site}: {b.units} live perpetrator unit{'s' if b.units != 1 else ''}"
+                              f"{f' ({b.in_use} offered or occupied)' if b.in_use else ''}, "
                               f"too near {'; '.join(b.near)}" for b in found))]
 
 

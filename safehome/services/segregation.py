@@ -37,7 +37,7 @@ import numpy as np
 from sqlalchemy import LargeBinary, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from safehome.codes import SiteKind, UnitType
+from safehome.codes import SiteKind, UnitStatus, UnitType
 from safehome.config import SEGREGATION_KM_DEFAULT, segregation_km
 from safehome.models import Provider, Site, Unit
 
@@ -200,6 +200,7 @@ class Breach:
     site_id: int
     site: str       # "name (provider)"
     units: int      # its live perpetrator units
+    in_use: int     # of those, offered or occupied: someone is, or is about to be, living there
     near: tuple[str, ...]  # the sites housing victims it is too near, "name (provider)"
 
 
@@ -211,11 +212,13 @@ def breaches(session: Session) -> list[Breach]:
     """
     from safehome.services.matching import pairs_within, site_point
 
-    live_units = (select(Unit.site_id, func.count(Unit.id).label("units"))
+    in_use = Unit.status.in_((UnitStatus.OFFERED, UnitStatus.OCCUPIED))
+    live_units = (select(Unit.site_id, func.count(Unit.id).label("units"),
+                         func.count(Unit.id).filter(in_use).label("in_use"))
                   .where(Unit.site_kind == SiteKind.PERPETRATOR, Unit.retired_at.is_(None))
                   .group_by(Unit.site_id).subquery())
     perpetrator_sites = session.execute(
-        select(Site.id, Site.location, Site.name, Provider.name, live_units.c.units)
+        select(Site.id, Site.location, Site.name, Provider.name, live_units.c.units, live_units.c.in_use)
         .join(Site.provider).join(live_units, live_units.c.site_id == Site.id)
         .where(Site.kind == SiteKind.PERPETRATOR, Site.retired_at.is_(None))).all()
     if not perpetrator_sites:
@@ -231,7 +234,6 @@ def breaches(session: Session) -> list[Breach]:
     names = {site_id: f"{name} ({provider})" for site_id, name, provider in session.execute(
         select(Site.id, Site.name, Provider.name).join(Site.provider)
         .where(Site.id.in_(sorted({v for ids in near_ids.values() for v in ids}))))}
-    found = [Breach(perpetrator_sites[i][0], f"{perpetrator_sites[i][2]} ({perpetrator_sites[i][3]})",
-                    perpetrator_sites[i][4], tuple(sorted(names[v] for v in set(ids))))
-             for i, ids in near_ids.items()]
+    found = [Breach(row[0], f"{row[2]} ({row[3]})", row[4], row[5], tuple(sorted(names[v] for v in set(ids))))
+             for row, ids in ((perpetrator_sites[i], ids) for i, ids in near_ids.items())]
     return sorted(found, key=lambda b: (b.site, b.site_id))
