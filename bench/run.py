@@ -181,9 +181,16 @@ def in_process(backend: str, app, quick: bool, http, batch_households: int) -> d
 
 
 def import_csv(units: int) -> str:
-    """``units`` rows for new providers and sites (five units a site, located by postcode and point)."""
+    """``units`` rows for new providers and sites (five units a site, located by postcode and point).
+
+    Victims' sites, at district centres away from the demo's perpetrator sites (the import keeps the
+    segregation distance).
+    """
+    from safehome.services.demo import PERPETRATOR_DISTRICTS
+
     with (ROOT / "data" / "postcode_districts.csv").open(encoding="utf-8") as f:
-        districts = [r for r in csv.DictReader(f) if r["county"] in ("Leicestershire", "Rutland")]
+        districts = [r for r in csv.DictReader(f) if r["county"] in ("Leicestershire", "Rutland")
+                     and r["district"] not in PERPETRATOR_DISTRICTS]
     kinds = (("refuge", "female", "4"), ("dispersed", "female;male", "3"), ("supported", "male", "1"),
              ("emergency", "female;other", "2"), ("move_on", "female;male;other", "4"))
     out = io.StringIO()

@@ -35,8 +35,10 @@ def create_app(config: dict | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from safehome import crypto
     from safehome.extensions import api, csrf, db, login_manager, migrate
+    from safehome.services import segregation
 
     crypto.install_key(app.config["SAFEHOME_DATA_KEY"], app.config["SAFEHOME_OLD_DATA_KEYS"])
+    segregation.install_km(app.config["SEGREGATION_KM"])
     # SQLAlchemy logs result rows at DEBUG (names, references): a DEBUG root logger must not turn that on.
     logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
     db.init_app(app)

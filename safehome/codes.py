@@ -56,6 +56,18 @@ class UnitType(Coded):
 TEMPORARY_UNIT_TYPES = frozenset({UnitType.REFUGE, UnitType.EMERGENCY, UnitType.SUPPORTED, UnitType.DISPERSED})
 
 
+class SiteKind(Coded):
+    """Whom a site houses: victims (every unit type but perpetrator) or perpetrators (perpetrator units), never both."""
+
+    VICTIM = "victim", "Victim accommodation"
+    PERPETRATOR = "perpetrator", "Perpetrator accommodation"
+
+    @classmethod
+    def of(cls, unit_type: UnitType) -> SiteKind:
+        """The kind of site a unit of this type goes on."""
+        return cls.PERPETRATOR if unit_type == UnitType.PERPETRATOR else cls.VICTIM
+
+
 class UnitStatus(Coded):
     AVAILABLE = "available", "Available"
     OFFERED = "offered", "Offered"

@@ -7,6 +7,7 @@ without real ones.
 from __future__ import annotations
 
 import base64
+import math
 import os
 import secrets
 from datetime import timedelta
@@ -30,6 +31,24 @@ def _env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be an integer") from exc
+
+
+SEGREGATION_KM_DEFAULT = 5.0
+SEGREGATION_KM_MIN = 1.0
+
+
+def segregation_km(raw) -> float:
+    """The ``SAFEHOME_SEGREGATION_KM`` setting checked: a number of km, at least ``SEGREGATION_KM_MIN``."""
+    if raw is None or raw == "":
+        return SEGREGATION_KM_DEFAULT
+    try:
+        km = float(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError("SAFEHOME_SEGREGATION_KM must be a number of kilometres") from exc
+    if not math.isfinite(km) or km < SEGREGATION_KM_MIN:
+        raise ConfigError(f"SAFEHOME_SEGREGATION_KM must be at least {SEGREGATION_KM_MIN:g} (km): perpetrator "
+                          "accommodation is kept at least that far from every site housing victims")
+    return km
 
 
 def _dev_secret(instance_path: Path, name: str, make) -> str:
@@ -123,6 +142,8 @@ def load(instance_path: Path, overrides: dict | None = None) -> dict:
         # could probe for a victim's case, so filing is bounded (services/perpetrator.py).
         "PERPETRATOR_REQUESTS_PER_DAY": _env_int("SAFEHOME_PERPETRATOR_REQUESTS_PER_DAY", 5),
         "PERPETRATOR_WAITING_REQUESTS": _env_int("SAFEHOME_PERPETRATOR_WAITING_REQUESTS", 10),
+        # How far perpetrator accommodation is kept from every site housing victims (services/segregation.py).
+        "SEGREGATION_KM": segregation_km(overrides.get("SEGREGATION_KM", os.environ.get("SAFEHOME_SEGREGATION_KM"))),
         "GEOCODER": os.environ.get("SAFEHOME_GEOCODER", ""),  # "" = offline table only
         "MAP_TILE_URL": os.environ.get("SAFEHOME_MAP_TILE_URL", ""),  # "" = no third-party tiles
         "ARGON2_PROFILE": "RFC_9106_LOW_MEMORY",

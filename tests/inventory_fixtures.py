@@ -16,13 +16,14 @@ LEICESTER = (52.6369, -1.1398)
 
 @pytest.fixture
 def add_site(db, make_provider):
-    """``add_site(provider, postcode="NG1 1AA")``: a live site (a point near Leicester unless ``lat``/``lon``)."""
+    """``add_site(provider, postcode="NG1 1AA")``: a live site housing victims (unless ``kind="perpetrator"``), at a
+    point near Leicester unless ``lat``/``lon``."""
 
     def make(provider=None, *, name: str | None = None, postcode: str = "LE1 1AA", lat=LEICESTER[0],
-             lon=LEICESTER[1], area: str | None = None):
+             lon=LEICESTER[1], area: str | None = None, kind: str | None = None):
         site = inventory.create_site(db.session, SYSTEM, provider or make_provider(), inventory.SiteInput(
             name=name or f"Site {next(_n)}", postcode=postcode, line1="1 Test Street", town="Leicester",
-            lat=lat, lon=lon, area=area))
+            lat=lat, lon=lon, area=area, kind=kind))
         db.session.commit()
         return site
 

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from safehome.codes import CaseStatus, Gender, UnitStatus, UnitType
+from safehome.codes import CaseStatus, Gender, SiteKind, UnitStatus, UnitType
 from safehome.models import Household, Member, NamedArea, Site, Unit
 
 _n = itertools.count(1)
@@ -26,8 +26,9 @@ def years_ago(age: int) -> date:
 
 @pytest.fixture
 def make_site(db, make_provider):
-    def make(provider=None, lat: float = LEICESTER[0], lon: float = LEICESTER[1], area: str = "Leicester") -> Site:
-        site = Site(provider_id=(provider or make_provider()).id, name=f"Site {next(_n)}", area=area,
+    def make(provider=None, lat: float = LEICESTER[0], lon: float = LEICESTER[1], area: str = "Leicester",
+             kind: SiteKind = SiteKind.VICTIM) -> Site:
+        site = Site(provider_id=(provider or make_provider()).id, name=f"Site {next(_n)}", area=area, kind=kind,
                     address={"line1": "1 Test Street", "town": "Leicester", "postcode": "LE1 1AA"},
                     location={"lat": lat, "lon": lon})
         db.session.add(site)
@@ -39,14 +40,14 @@ def make_site(db, make_provider):
 
 @pytest.fixture
 def make_unit(db, make_site):
-    """``make_unit(bedspaces=2, pets=["dog"])``: an available unit on a new site (or ``site=``)."""
+    """``make_unit(bedspaces=2, pets=["dog"])``: an available unit on a new site of its kind (or ``site=``)."""
 
     def make(site=None, **fields) -> Unit:
-        site = site or make_site()
         values = {"type": UnitType.REFUGE, "bedspaces": 4, "bedrooms": 2, "lead_genders": ["female"],
                   "max_male_age": None, "pets": [], "features": [], "languages": [],
                   "status": UnitStatus.AVAILABLE}
         values.update(fields)
+        site = site or make_site(kind=SiteKind.of(UnitType(values["type"])))
         unit = Unit(site_id=site.id, name=f"Room {next(_n)}", **values)
         db.session.add(unit)
         db.session.commit()

@@ -9,7 +9,7 @@ import pytest
 from geopy.distance import geodesic
 from sqlalchemy import func, select
 
-from safehome.codes import PerpetratorState, PerpetratorStopReason, PlacementState, UnitStatus, UnitType
+from safehome.codes import PerpetratorState, PerpetratorStopReason, PlacementState, SiteKind, UnitStatus, UnitType
 from safehome.errors import NotFound, TransitionError, ValidationError
 from safehome.models import AuditEvent, Household, PerpetratorRequest, Placement, Unit, User
 from safehome.services import Actor, households, matching, perpetrator, placements
@@ -61,7 +61,7 @@ def perp_unit(make_unit, make_site):
     def make(point, **fields):
         values = {"type": UnitType.PERPETRATOR, "bedspaces": 1, "lead_genders": ["male"]}
         values.update(fields)
-        return make_unit(site=make_site(lat=point[0], lon=point[1]), **values)
+        return make_unit(site=make_site(lat=point[0], lon=point[1], kind=SiteKind.PERPETRATOR), **values)
 
     return make
 

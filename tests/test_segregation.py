@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from safehome import permissions
 from safehome.codes import (AssessmentAnswer, CaseStatus, Gender, PlacementSource, PlacementState, ReferralSource,
-                            UnitStatus, UnitType)
+                            SiteKind, UnitStatus, UnitType)
 from safehome.extensions import api as smorest_api
 from safehome.models import (Assessment, Household, MatchRun, Member, Placement, Provider, Referral, Site, Unit,
                              User)
@@ -107,7 +107,7 @@ def world(db, make_user, make_site, make_unit):
     """The seeded victims; the perpetrator service's own request, matched and moved in; another service's request."""
     _seed_victims(db)
     perp, other, manager = make_user("perpetrator_service"), make_user("perpetrator_service"), make_user("manager")
-    site = make_site(lat=PERPETRATOR_UNIT[0], lon=PERPETRATOR_UNIT[1], area="Nottingham")
+    site = make_site(lat=PERPETRATOR_UNIT[0], lon=PERPETRATOR_UNIT[1], area="Nottingham", kind=SiteKind.PERPETRATOR)
     unit = make_unit(site=site, type=UnitType.PERPETRATOR, bedspaces=1, lead_genders=["male"])
     data = {"victim_reference": REFERENCE, "birth_date": years_ago(40), "gender": "male", "needed_from": TODAY}
     limits = perpetrator.NO_LIMITS

@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint, select, text
+from sqlalchemy import (CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, Numeric, String, UniqueConstraint,
+                        select, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from safehome.codes import UnitStatus, UnitType
+from safehome.codes import SiteKind, UnitStatus, UnitType
 from safehome.models.base import Base, SealedJSON, coded, utcnow
 
 
@@ -33,6 +34,12 @@ class Site(Base):
     The address and the point are sealed: a refuge's location is the most
     sensitive fact the system holds. ``area`` (the local authority) is kept in
     the clear so the vacancy board can filter without opening locations.
+
+    ``kind``: a site houses victims or perpetrators, never both. Each unit keeps a
+    copy (``Unit.site_kind``) held to it by a foreign key on (id, kind), and a check
+    on the unit ties the perpetrator type to the perpetrator kind, so no row, however
+    written, puts a perpetrator unit on a site that houses victims (or the reverse).
+    The distance between the two kinds is kept by ``services/segregation.py``.
     """
 
     __tablename__ = "sites"
@@ -41,6 +48,11 @@ class Site(Base):
         UniqueConstraint("provider_id", "name", name="uq_sites_provider_name"),
         # The vacancy board's choice of areas, read from this index alone.
         Index("ix_sites_live_area", "area",
+              sqlite_where=text("retired_at IS NULL"), postgresql_where=text("retired_at IS NULL")),
+        # What the units' foreign key on (site_id, site_kind) refers to.
+        Index("uq_sites_id_kind", "id", "kind", unique=True),
+        # The live sites of one kind and their version, read from this index alone (services/segregation.py).
+        Index("ix_sites_live_kind", "kind", "updated_at", "id",
               sqlite_where=text("retired_at IS NULL"), postgresql_where=text("retired_at IS NULL")),
     )
 
@@ -51,13 +63,19 @@ class Site(Base):
     # The postcode district ("LE2"): coarse enough to show on the vacancy board, where the
     # sealed address and point are not.
     district: Mapped[str] = mapped_column(String(8), default="")
+    # A row written without a kind houses victims: then no perpetrator unit can go on it.
+    kind: Mapped[SiteKind] = mapped_column(coded(SiteKind), default=SiteKind.VICTIM,
+                                           server_default=SiteKind.VICTIM.value)
     address = mapped_column(SealedJSON("site.address"), nullable=False)  # {"line1", "line2", "town", "postcode"}
     location = mapped_column(SealedJSON("site.location"), nullable=False)  # {"lat", "lon"}
     retired_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Bumped by every change through the ORM or a Core UPDATE: the segregation rule keeps the live sites'
+    # points for their version (services/segregation.py).
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     provider: Mapped[Provider] = relationship(back_populates="sites")
-    units: Mapped[list[Unit]] = relationship(back_populates="site")
+    units: Mapped[list[Unit]] = relationship(back_populates="site", foreign_keys="Unit.site_id")
 
     def __repr__(self) -> str:
         return f"<Site {self.id}>"
@@ -82,7 +100,8 @@ class Unit(Base):
     (area, then site) and another the units list's (provider, site), and a page
     reads only its rows. They are filled on insert (``_from_site``) and kept true
     by ``services.inventory.update_site`` and ``update_provider``, the only places
-    those names change.
+    those names change. ``site_kind`` copies the site's kind and is held to it by
+    the database (see ``Site``).
     """
 
     __tablename__ = "units"
@@ -92,6 +111,10 @@ class Unit(Base):
         CheckConstraint("max_male_age IS NULL OR (max_male_age >= 0 AND max_male_age <= 120)", name="max_male_age_range"),
         CheckConstraint("weekly_cost >= 0", name="weekly_cost_not_negative"),
         UniqueConstraint("site_id", "name", name="uq_units_site_name"),
+        # A perpetrator unit only on a site housing perpetrators, any other type only on one housing victims.
+        ForeignKeyConstraint(["site_id", "site_kind"], ["sites.id", "sites.kind"], name="fk_units_site_kind_sites"),
+        CheckConstraint("(type = 'perpetrator' AND site_kind = 'perpetrator') "
+                        "OR (type <> 'perpetrator' AND site_kind = 'victim')", name="kind_matches_site"),
         Index("ix_units_status_type", "status", "type"),
         # The vacancy board reads live units by status and the day they free: a partial index
         # keeps retired units (which only grow) out of its way. With it and the next one the board's
@@ -133,11 +156,12 @@ class Unit(Base):
     site_area: Mapped[str | None] = mapped_column(String(80), default=_from_site(Site.__table__.c.area))
     site_name: Mapped[str | None] = mapped_column(String(120), default=_from_site(Site.__table__.c.name))
     provider_name: Mapped[str | None] = mapped_column(String(120), default=_from_site(Provider.__table__.c.name))
+    site_kind: Mapped[SiteKind] = mapped_column(coded(SiteKind), default=_from_site(Site.__table__.c.kind))
     retired_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    site: Mapped[Site] = relationship(back_populates="units")
+    site: Mapped[Site] = relationship(back_populates="units", foreign_keys=[site_id])
     status_changes: Mapped[list[UnitStatusChange]] = relationship(
         back_populates="unit", order_by="UnitStatusChange.at", cascade="all, delete-orphan"
     )

@@ -7,7 +7,7 @@ present; for any other role they are absent, not blank.
 from marshmallow import Schema, fields, validate
 from flask_smorest.fields import Upload
 
-from safehome.codes import Feature, Gender, Language, Pet, UnitStatus, UnitType
+from safehome.codes import Feature, Gender, Language, Pet, SiteKind, UnitStatus, UnitType
 from safehome.schemas import InputSchema, QuerySchema
 from safehome.services.inventory import CREATE_STATUSES, MAX_BEDSPACES, MAX_ID, MAX_WEEKLY_COST, BoardFilters
 
@@ -53,6 +53,10 @@ class _SiteFields(InputSchema):
     lat = fields.Float(allow_none=True, allow_nan=False, metadata={"description": "WGS84; with lon, or neither"})
     lon = fields.Float(allow_none=True, allow_nan=False)
     area = _text(80, allow_none=True, metadata={"description": "Local authority; default: the postcode's"})
+    kind = fields.Str(validate=validate.OneOf(SiteKind.codes()), metadata={
+        "description": "Whom it houses: victim (default for a new site) or perpetrator, never both; a perpetrator "
+                       "site is kept SAFEHOME_SEGREGATION_KM from every site housing victims. Changes only while "
+                       "the site has no units."})
 
 
 class SiteIn(_SiteFields):
@@ -78,6 +82,7 @@ class SiteOut(Schema):
     name = fields.Str(required=True)
     area = fields.Str(required=True)
     district = fields.Str(required=True)
+    kind = fields.Function(lambda s: s.kind.value, required=True)
     retired = fields.Function(lambda s: s.retired_at is not None, required=True)
 
 

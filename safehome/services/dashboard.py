@@ -16,6 +16,7 @@ class Panel:
     value: int | str
     endpoint: str | None = None  # where the figure opens, if the role may go there
     note: str = ""
+    items: tuple[str, ...] = ()  # an alert's list: each thing that needs putting right
 
 
 # Each role's panels are built by one function; new areas add theirs here.
@@ -36,6 +37,24 @@ def panels_for(session: Session, user: User) -> list[Panel]:
     for builder in PANEL_BUILDERS.get(user.role, []):
         result.extend(builder(session, user))
     return result
+
+
+@panel(Role.MANAGER, Role.ADMIN)
+def _segregation_breaches(session: Session, user: User) -> list[Panel]:
+    """Perpetrator accommodation too near victim accommodation, listed until it is put right (first, when any).
+
+    By site and provider names only: no address, point or distance.
+    """
+    from safehome.services import segregation
+
+    found = segregation.breaches(session)
+    if not found:
+        return []
+    return [Panel(f"Perpetrator sites {segregation.breach_reason()}", len(found),
+                  note="Their units are never suggested or offered. Move or retire them.",
+                  items=tuple(f"{b.site}: {b.units} live perpetrator unit{'s' if b.units != 1 else ''}"
+                              f"{f' ({b.in_use} offered or occupied)' if b.in_use else ''}, "
+                              f"too near {'; '.join(b.near)}" for b in found))]
 
 
 @panel(Role.HOUSING_WORKER, Role.MANAGER)
@@ -62,7 +81,7 @@ def _vacancies(session: Session, user: User) -> list[Panel]:
 
 @panel(Role.PROVIDER)
 def _own_units(session: Session, user: User) -> list[Panel]:
-    query = (select(Unit.status, func.count()).join(Site).where(Site.provider_id == user.provider_id,
+    query = (select(Unit.status, func.count()).join(Unit.site).where(Site.provider_id == user.provider_id,
                                                                Unit.retired_at.is_(None)).group_by(Unit.status))
     counts = {status: n for status, n in session.execute(query)}
     return [Panel(f"Your units: {status.label.lower()}", counts.get(status, 0), "units.index")

@@ -14,6 +14,8 @@ for the reports; the named areas of ``data/areas/``; and one user per role.
   commits once), so an interrupted run leaves nothing behind and a large
   scale (tens of thousands of units, hundreds of thousands of cases) is quick.
 - Idempotent: if the demo users exist, nothing is done.
+- Perpetrator accommodation keeps the segregation rule (``services/segregation.py``):
+  its sites are in their own districts, far enough from every victims' site.
 
 Names come from ``demo_names``; addresses are "12 Example Street" in a real
 postcode district with an invented inward code; phone numbers are in Ofcom's
@@ -31,6 +33,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from functools import lru_cache
 
+from geopy.distance import geodesic
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -46,6 +49,7 @@ from safehome.codes import (
     HousingOption,
     ReferralSource,
     Role,
+    SiteKind,
     Tenure,
     UnitStatus,
     UnitType,
@@ -65,7 +69,7 @@ from safehome.models import (
     household_excluded_areas,
 )
 from safehome.models.households import risk_of
-from safehome.services import Actor, audit, geography
+from safehome.services import Actor, audit, geography, segregation
 from safehome.services.demo_names import BACKGROUNDS, CHILD_FEMALE, CHILD_MALE, CHILD_OTHER, SITE_NAMES, STREETS
 
 DEMO_SEED = 2026
@@ -253,7 +257,7 @@ def build_inventory(world: DemoWorld) -> None:
         for plan_key, provider_keys, unit_type, (low, high), sites in SITE_PLAN:
             for _ in range(sites):
                 provider_key = rng.choice(provider_keys)
-                district = _weighted(rng, _site_district_weights())
+                district = _site_district(rng, unit_type, len(site_rows))
                 site_rows.append(_site_row(world, provider_key, district, unit_type, site_names))
                 unit_specs.append([_unit_row(world, plan_key, unit_type, i, high > 1)
                                    for i in range(rng.randint(low, high))])
@@ -266,7 +270,7 @@ def build_inventory(world: DemoWorld) -> None:
     # The site's and provider's names each unit keeps for the board's order, given here rather than
     # looked up unit by unit by the column default.
     unit_rows = [{**unit, "site_id": site_id, "site_area": site["area"], "site_name": site["name"],
-                  "provider_name": provider_names[site["provider_id"]]}
+                  "site_kind": site["kind"], "provider_name": provider_names[site["provider_id"]]}
                  for site_id, site, units in zip(site_ids, site_rows, unit_specs) for unit in units]
     for start in range(0, len(unit_rows), CHUNK):
         chunk = unit_rows[start:start + CHUNK]
@@ -356,20 +360,54 @@ def _site_district_weights() -> dict[str, int]:
     return weights
 
 
+# Perpetrator accommodation is kept from victims' (services/segregation.py): perpetrator sites go only in these
+# districts (each with no other district's centre near it), and victims' sites only in districts whose centre is far
+# enough from all of them that two sites, each up to SITE_SPREAD_KM from their centres, keep the distance.
+PERPETRATOR_DISTRICTS = ("LE15", "LE16", "LE17", "NG13")
+SITE_SPREAD_KM = 1.5
+
+
+@lru_cache(maxsize=4)
+def _victim_site_districts(km: float) -> dict[str, str]:
+    """Each district -> where a victims' site drawn there goes: itself, or (too near a perpetrator district, for a
+    segregation distance of ``km``) the nearest district that is not."""
+    table = geography.district_table()
+
+    def km_between(a: str, b: str) -> float:
+        return geodesic((table[a].lat, table[a].lon), (table[b].lat, table[b].lon)).km
+
+    apart = km + 2 * SITE_SPREAD_KM + 0.5
+    allowed = [d for d in table if all(km_between(d, p) >= apart for p in PERPETRATOR_DISTRICTS)]
+    if not allowed:
+        raise ValidationError("The demo world cannot keep its perpetrator sites this far from victims' sites.",
+                              [FieldProblem("SAFEHOME_SEGREGATION_KM", f"{km:g} km is too far for the demo's region")])
+    return {d: d if d in allowed else min(allowed, key=lambda a: km_between(d, a)) for d in table}
+
+
+def _site_district(rng: random.Random, unit_type: UnitType, index: int) -> str:
+    """The district of the ``index``-th site. One draw for every site, as before the segregation rule, so the rest
+    of the world (units, cases) is drawn the same."""
+    drawn = _weighted(rng, _site_district_weights())
+    if unit_type == UnitType.PERPETRATOR:
+        return PERPETRATOR_DISTRICTS[index % len(PERPETRATOR_DISTRICTS)]
+    return _victim_site_districts(segregation.distance_km())[drawn]
+
+
 def _site_row(world: DemoWorld, provider_key: str, district: str, unit_type: UnitType, names: Counter) -> dict:
     rng = world.rng
     row = geography.district_table()[district]
-    lat, lon = _near(rng, row.lat, row.lon, 1.5)
+    lat, lon = _near(rng, row.lat, row.lon, SITE_SPREAD_KM)
     word = {UnitType.REFUGE: "House", UnitType.EMERGENCY: "Lodge", UnitType.SUPPORTED: "Court",
             UnitType.PERPETRATOR: "Place"}.get(unit_type, "Flat")
     base = f"{rng.choice(SITE_NAMES)} {word}"
     names[(provider_key, base)] += 1
     number = names[(provider_key, base)]
+    address = _address(rng, district, row.local_authority)
+    created = world.now - timedelta(days=rng.randint(200, 900))
     return {"provider_id": world.providers[provider_key], "name": base if number == 1 else f"{base} {number}",
-            "area": row.local_authority, "district": district,
-            "address": _address(rng, district, row.local_authority),
+            "area": row.local_authority, "district": district, "kind": SiteKind.of(unit_type), "address": address,
             "location": {"lat": lat, "lon": lon, "source": "district_centroid"},
-            "retired_at": None, "created_at": world.now - timedelta(days=rng.randint(200, 900))}
+            "retired_at": None, "created_at": created, "updated_at": created}
 
 
 def _unit_row(world: DemoWorld, plan_key: str, unit_type: UnitType, index: int, shared_site: bool) -> dict:

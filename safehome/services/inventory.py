@@ -5,6 +5,13 @@ each naming its field; nothing is written unless the whole input is good.
 Record scoping (a provider user sees only its own provider) comes from
 ``services.access``: reads take the actor and answer 404 outside its scope.
 
+Perpetrator accommodation apart from victims
+--------------------------------------------
+A site houses victims or perpetrators (``Site.kind``), and the two kinds keep
+the segregation distance (``services/segregation.py``). Every way a site or
+unit comes into being or changes here checks both: creating, moving or
+retyping a site; creating or retyping a unit; the CSV import.
+
 Unit status
 -----------
 ``change_status`` is the one way a unit's status changes. People keep
@@ -32,12 +39,12 @@ from sqlalchemy import Text, cast, func, insert, literal, or_, select, union_all
 from sqlalchemy.orm import Session, contains_eager
 
 from safehome import crypto
-from safehome.codes import AuditAction, Feature, Gender, Language, Pet, UnitStatus, UnitType
+from safehome.codes import AuditAction, Feature, Gender, Language, Pet, SiteKind, UnitStatus, UnitType
 from safehome.errors import Conflict, FieldProblem, NotFound, TransitionError, ValidationError
 from safehome.models import Provider, Site, Unit, UnitStatusChange
 from safehome.models.base import utcnow
 from safehome.permissions import Permission, can
-from safehome.services import Actor, access, audit, geography
+from safehome.services import Actor, access, audit, geography, segregation
 from safehome.services.paging import Page
 from safehome.services.timeliness import today_uk
 
@@ -159,7 +166,7 @@ def _coordinate(problems: list, name: str, value, bounds: tuple[float, float]) -
 
 
 # The coded lists, read once: an import checks them tens of thousands of times.
-_CODES = {coded: tuple(coded.codes()) for coded in (UnitType, Gender, Pet, Feature, Language)}
+_CODES = {coded: tuple(coded.codes()) for coded in (UnitType, Gender, Pet, Feature, Language, SiteKind)}
 UNIT_FIELDS = ("name", "type", "bedspaces", "bedrooms", "lead_genders", "max_male_age", "pets", "features",
                "languages", "weekly_cost", "frees_on")
 
@@ -207,7 +214,8 @@ def check_unit(data: dict, *, partial: bool = False) -> tuple[dict, list[FieldPr
 
 @dataclass(frozen=True)
 class SiteInput:
-    """What a site form or API call gives: address lines, postcode, an optional point and area."""
+    """What a site form or API call gives: address lines, postcode, an optional point and area, and whom it houses
+    (``kind``: victim, the default for a new site, or perpetrator)."""
 
     name: str | None = None
     postcode: str | None = None
@@ -217,6 +225,7 @@ class SiteInput:
     lat: float | None = None
     lon: float | None = None
     area: str | None = None
+    kind: str | None = None
 
 
 def _locate(problems: list, postcode: str | None, lat, lon, area, *, geocoder: str) -> dict | None:
@@ -510,10 +519,17 @@ def retire_provider(session: Session, actor: Actor, provider: Provider) -> Provi
 
 # Sites -------------------------------------------------------------------------
 
-def _site_problems(session: Session, data: SiteInput, *, provider_id: int, site_id: int | None,
+def _site_problems(session: Session, data: SiteInput, *, provider_id: int, site: Site | None,
                    partial: bool, geocoder: str, current_address: dict | None = None):
+    """The checked changes to a site (``site`` None: a new one) and every problem with them.
+
+    A site's kind changes only while it has no units (the database refuses it otherwise). A new,
+    moved or retyped site must keep the segregation distance from every site of the other kind;
+    that is checked last, once everything else is good.
+    """
     problems: list[FieldProblem] = []
     clean: dict = {}
+    site_id = site.id if site is not None else None
     if data.name is not None or not partial:
         clean["name"] = _text(problems, "name", data.name, max_len=120, formula_safe=True)
         if clean["name"]:
@@ -521,9 +537,20 @@ def _site_problems(session: Session, data: SiteInput, *, provider_id: int, site_
                                                          func.lower(Site.name) == clean["name"].lower()))
             if clash is not None and clash != site_id:
                 problems.append(FieldProblem("name", "this provider already has a site with this name"))
+    kind = site.kind if site is not None else SiteKind.VICTIM
+    if data.kind is not None and data.kind not in _CODES[SiteKind]:
+        problems.append(FieldProblem("kind", f"must be one of {', '.join(_CODES[SiteKind])}"))
+    elif data.kind is not None and data.kind != kind:
+        kind = clean["kind"] = SiteKind(data.kind)
+        if site is not None and session.scalar(select(Unit.id).where(Unit.site_id == site.id).limit(1)):
+            problems.append(FieldProblem("kind", "cannot change while the site has units (retired ones too): "
+                                                 "a site houses victims or perpetrators, never both"))
+    if site is None:
+        clean["kind"] = kind
     lines = {key: _text(problems, key, getattr(data, key), max_len=120, required=False)
              for key in ("line1", "line2", "town")}
     merged = {**(current_address or {}), **{k: v for k, v in lines.items() if v is not None or not partial}}
+    place, place_field = None, "kind"
     if not partial or data.postcode is not None or data.lat is not None or data.lon is not None:
         # A new site, a new postcode or a new point: locate it again (and default the area again).
         postcode = data.postcode if data.postcode is not None or current_address is None else current_address["postcode"]
@@ -532,12 +559,21 @@ def _site_problems(session: Session, data: SiteInput, *, provider_id: int, site_
             clean["address"], clean["location"] = _seal_place(merged, place)
             clean["area"] = place["area"]
             clean["district"] = place["district"]
-        return clean, problems
-    # Only address lines or the area: the point stays where it is (it may have been entered by hand).
-    if data.area is not None:
-        clean["area"] = _text(problems, "area", data.area, max_len=80, formula_safe=True)
-    if any(getattr(data, key) is not None for key in ("line1", "line2", "town")):
-        clean["address"] = crypto.seal({**merged, "postcode": current_address["postcode"]}, "site.address")
+            place_field = "lat" if data.lat is not None else "postcode"
+    else:
+        # Only address lines, the area or the kind: the point stays where it is (it may have been entered by hand).
+        if data.area is not None:
+            clean["area"] = _text(problems, "area", data.area, max_len=80, formula_safe=True)
+        if any(getattr(data, key) is not None for key in ("line1", "line2", "town")):
+            clean["address"] = crypto.seal({**merged, "postcode": current_address["postcode"]}, "site.address")
+        if "kind" in clean:
+            place = segregation.point_of(site)
+    moved = place is not None and (site is None or "kind" in clean or any(
+        place[k] != segregation.point_of(site)[k] for k in ("lat", "lon")))
+    if moved and not problems:
+        too_close = segregation.apart_problem(session, kind, place, site_id)
+        if too_close:
+            problems.append(FieldProblem(place_field, too_close))
     return clean, problems
 
 
@@ -552,10 +588,12 @@ def _seal_place(lines: dict, place: dict) -> tuple[crypto.Sealed, crypto.Sealed]
 def create_site(session: Session, actor: Actor, provider: Provider, data: SiteInput, *, geocoder: str = "") -> Site:
     """A new site of a provider, located from its postcode unless a point is given.
 
-    ``geocoder`` is the ``GEOCODER`` setting (see ``geography.locate_postcode``).
+    It houses victims unless ``kind`` says perpetrators, and must be the segregation distance
+    from every live site of the other kind (``services/segregation.py``). ``geocoder`` is the
+    ``GEOCODER`` setting (see ``geography.locate_postcode``).
     """
     _refuse_retired(provider)
-    clean, problems = _site_problems(session, data, provider_id=provider.id, site_id=None, partial=False,
+    clean, problems = _site_problems(session, data, provider_id=provider.id, site=None, partial=False,
                                      geocoder=geocoder)
     if problems:
         raise ValidationError("The site was not saved.", problems)
@@ -567,10 +605,13 @@ def create_site(session: Session, actor: Actor, provider: Provider, data: SiteIn
 
 
 def update_site(session: Session, actor: Actor, site: Site, data: SiteInput, *, geocoder: str = "") -> Site:
-    """Change a site: only what is given. A new postcode without a point is located again."""
+    """Change a site: only what is given. A new postcode without a point is located again.
+
+    Moved or retyped, it must keep the segregation distance; its kind changes only while it has no units.
+    """
     _refuse_retired(site)
     current = crypto.unseal(site.address)  # merged with the change, never shown: not a view
-    clean, problems = _site_problems(session, data, provider_id=site.provider_id, site_id=site.id, partial=True,
+    clean, problems = _site_problems(session, data, provider_id=site.provider_id, site=site, partial=True,
                                      geocoder=geocoder, current_address=current)
     if problems:
         raise ValidationError("The site was not saved.", problems)
@@ -618,11 +659,25 @@ def _unit_name_taken(session: Session, site_id: int, name: str, unit_id: int | N
     return clash is not None and clash != unit_id
 
 
+def _kind_problems(site: Site, clean: dict) -> list[FieldProblem]:
+    """A unit's type must suit its site's kind: perpetrator units only on sites housing perpetrators."""
+    problem = segregation.kind_problem(clean["type"], site.kind) if "type" in clean else None
+    return [FieldProblem("type", problem)] if problem else []
+
+
+def _site_apart_problems(session: Session, site: Site) -> list[FieldProblem]:
+    """A unit added to a site that is (already) too near a site of the other kind: refused, on ``site_id``."""
+    too_close = segregation.apart_problem(session, site.kind, segregation.point_of(site), site.id)
+    return [FieldProblem("site_id", too_close)] if too_close else []
+
+
 def create_unit(session: Session, actor: Actor, site: Site, data: dict) -> Unit:
     """A new unit on a site. ``status`` may be available (default), void, out of use or occupied.
 
     "Offered" comes only from the placement workflow. A unit created
-    occupied holds a household placed before SafeHome knew of it.
+    occupied holds a household placed before SafeHome knew of it. Its type
+    must suit the site's kind, and the site must keep the segregation distance
+    (``services/segregation.py``): a breach that exists is never added to.
     """
     _refuse_retired(site)
     clean, problems = check_unit(data)
@@ -631,9 +686,12 @@ def create_unit(session: Session, actor: Actor, site: Site, data: dict) -> Unit:
         problems.append(FieldProblem("status", f"must be one of {', '.join(s.value for s in CREATE_STATUSES)}"))
     if clean.get("name") and _unit_name_taken(session, site.id, clean["name"], None):
         problems.append(FieldProblem("name", "this site already has a unit with this name"))
+    problems += _kind_problems(site, clean)
+    if not problems:
+        problems += _site_apart_problems(session, site)
     if problems:
         raise ValidationError("The unit was not saved.", problems)
-    unit = Unit(site_id=site.id, status=UnitStatus(status), **clean)
+    unit = Unit(site_id=site.id, site_kind=site.kind, status=UnitStatus(status), **clean)
     if unit.status == UnitStatus.AVAILABLE:
         unit.frees_on = None  # free now: there is no day it frees
     unit.status_changes.append(UnitStatusChange(from_status=None, to_status=unit.status, by_user_id=actor.user_id))
@@ -644,7 +702,10 @@ def create_unit(session: Session, actor: Actor, site: Site, data: dict) -> Unit:
 
 
 def update_unit(session: Session, actor: Actor, unit: Unit, data: dict) -> Unit:
-    """Change a unit's attributes (only the keys given). Status has its own function."""
+    """Change a unit's attributes (only the keys given). Status has its own function.
+
+    A new type must suit the site's kind (a refuge room never becomes a perpetrator unit).
+    """
     _refuse_retired(unit)
     problems = [FieldProblem(key, "is not a unit attribute that can be edited here")
                 for key in data if key not in UNIT_FIELDS]
@@ -652,6 +713,7 @@ def update_unit(session: Session, actor: Actor, unit: Unit, data: dict) -> Unit:
     problems += more
     if clean.get("name") and _unit_name_taken(session, unit.site_id, clean["name"], unit.id):
         problems.append(FieldProblem("name", "this site already has a unit with this name"))
+    problems += _kind_problems(unit.site, clean)
     if problems:
         raise ValidationError("The unit was not saved.", problems)
     if unit.status == UnitStatus.AVAILABLE:
@@ -1043,7 +1105,11 @@ def import_units_csv(session: Session, actor: Actor, text: str | bytes, *, geoco
     Columns are ``CSV_COLUMNS`` (the export's header); lists are separated by
     semicolons. A new site needs ``site_postcode`` (and is located from it
     unless ``site_lat``/``site_lon`` are given); an existing site keeps its
-    address and point. Every row is checked before anything is written; any
+    address and point. A new site houses perpetrators when its units are
+    perpetrator units, else victims (a mix is refused); a unit must suit an
+    existing site's kind; and every site the file puts units on must keep the
+    segregation distance (``services/segregation.py``), from the database's
+    sites and the file's. Every row is checked before anything is written; any
     problem raises ``CsvImportError`` listing (row, column, message) for
     every one, and nothing is saved.
     """
@@ -1060,6 +1126,8 @@ def import_units_csv(session: Session, actor: Actor, text: str | bytes, *, geoco
     new_sites: dict[tuple[str, str], dict] = {}        # (provider, site) lower -> site attributes
     planned: list[tuple[tuple, dict]] = []             # (site key, unit attributes)
     seen_units: dict[tuple, int] = {}
+    new_kinds: dict[tuple, tuple[SiteKind, int]] = {}  # new site -> its kind, from its first typed row (number)
+    first_rows: dict[tuple, tuple[int, Site | None, str]] = {}  # site -> (first row, existing site, location column)
     for number, raw in rows:
         row_problems: list[CsvProblem] = []
 
@@ -1107,6 +1175,18 @@ def import_units_csv(session: Session, actor: Actor, text: str | bytes, *, geoco
                         new_sites[site_key] = {"name": site_name, **place}
                         if provider is None:
                             new_providers.setdefault(provider_name.lower(), provider_name)
+            if "type" in clean:
+                # A site houses victims or perpetrators: an existing site's kind, a new one's from its first unit.
+                if site is not None:
+                    wrong = segregation.kind_problem(clean["type"], site.kind)
+                else:
+                    kind, first = new_kinds.setdefault(site_key, (SiteKind.of(clean["type"]), number))
+                    wrong = None if SiteKind.of(clean["type"]) == kind else (
+                        f"this new site's units mix victim and perpetrator accommodation (row {first} is "
+                        f"{kind.label.lower()}): a site houses victims or perpetrators, never both")
+                if wrong:
+                    note(FieldProblem("type", wrong))
+            first_rows.setdefault(site_key, (number, site, "site_lat" if cells.get("site_lat") else "site_postcode"))
             unit_key = (site_key, clean.get("name"))
             if clean.get("name"):
                 if site is not None and (site.id, clean["name"]) in taken:
@@ -1123,7 +1203,27 @@ def import_units_csv(session: Session, actor: Actor, text: str | bytes, *, geoco
             planned.append((site_key, clean))
     if problems:
         raise CsvImportError(problems)
+    for key, (kind, _first) in new_kinds.items():
+        new_sites[key]["kind"] = kind
+    problems = _import_apart_problems(session, first_rows, new_sites)
+    if problems:
+        raise CsvImportError(problems)
     return _write_import(session, actor, providers, sites, new_providers, new_sites, planned)
+
+
+def _import_apart_problems(session: Session, first_rows: dict, new_sites: dict) -> list[CsvProblem]:
+    """The segregation distance for every site an import puts units on, new or existing, checked at once:
+    against the database's sites of the other kind and the file's. Each breach on the site's first row."""
+    places, where = [], []
+    for key, (number, site, location_column) in first_rows.items():
+        if site is not None:
+            kind, point, column = site.kind, segregation.point_of(site), "site"
+        else:
+            kind, point, column = new_sites[key]["kind"], new_sites[key], location_column
+        places.append(segregation.Place(kind, point["lat"], point["lon"], site.id if site is not None else None))
+        where.append((number, column))
+    return [CsvProblem(*where[i], segregation.too_close_message(places[i].kind))
+            for i in sorted(segregation.too_close(session, places))]
 
 
 def _write_import(session: Session, actor: Actor, providers: dict, sites: dict, new_providers: dict,
@@ -1137,7 +1237,7 @@ def _write_import(session: Session, actor: Actor, providers: dict, sites: dict, 
         provider = providers[provider_lower]
         address, location = _seal_place({}, place)
         site = Site(provider_id=provider.id, name=place["name"], area=place["area"], district=place["district"],
-                    address=address, location=location)
+                    address=address, location=location, kind=place["kind"])
         sites[(provider.id, site_lower)] = site
         session.add(site)
     session.flush()
@@ -1146,7 +1246,7 @@ def _write_import(session: Session, actor: Actor, providers: dict, sites: dict, 
     for (provider_lower, site_lower), clean in planned:
         site = sites[(providers[provider_lower].id, site_lower)]
         values.append({**UNIT_DEFAULTS, **clean, "site_id": site.id, "site_area": site.area, "site_name": site.name,
-                       "provider_name": providers[provider_lower].name,
+                       "site_kind": site.kind, "provider_name": providers[provider_lower].name,
                        "created_at": now, "updated_at": now})
     # Core executemany, without RETURNING: several times faster than the ORM's bulk insert.
     # The new ids are read back by (site, name), which is unique.

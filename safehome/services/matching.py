@@ -26,7 +26,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
+import shapely
 import solver
+from solver.geo import EARTH_KM, SPHERE_MARGIN, Points, far_enough
 from sqlalchemy import Text, and_, cast, select
 from sqlalchemy.orm import Session, object_session, selectinload
 
@@ -53,6 +56,7 @@ RULE_WORDS = {
     "unit": "Unit already taken",
     "apart": "Too close to a linked household",
     "ids": "Unknown household or unit",
+    "segregation": "Kept apart from victims",  # issue 15, not an engine rule: see apart_from_victims
 }
 SOFT_RULE = "preferences"
 
@@ -137,6 +141,68 @@ def household_for_engine(household: Household, as_of: date,
     return engine_household(household, places, as_of)
 
 
+# Site points -----------------------------------------------------------------------------------
+
+# Opened site points by sealed value, for the unit pool and the segregation rule (services/segregation.py):
+# a site is opened once in a process, and again only when it moves (a new sealed value). Bounded, since a
+# moved or retired site leaves its old value behind.
+OPENED_POINTS_MAX = 100_000
+_opened_points: dict[bytes, dict] = {}
+
+
+def site_point(location: crypto.Sealed | bytes) -> dict:
+    """A site's sealed location, opened (a machine use, not audited).
+
+    ``location`` may be the column's raw value (``type_coerce(Site.location, LargeBinary)``): tens of
+    thousands of rows are read without making a ``Sealed`` for each.
+    """
+    token = location.token if isinstance(location, crypto.Sealed) else location
+    point = _opened_points.get(token)
+    if point is None:
+        if len(_opened_points) >= OPENED_POINTS_MAX:
+            _opened_points.clear()
+        point = _opened_points[token] = crypto.unseal(crypto.Sealed(token, "site.location"))
+    return point
+
+
+PAIRS_AT_ONCE = 200_000  # above this many pairs, an R-tree first
+
+
+def pairs_within(a, b, km: float) -> list[tuple[int, int]]:
+    """Every (i, j) with ``a[i]`` closer than ``km`` to ``b[j]``, decided as the engine's distance rule decides it
+    (``solver.geo.far_enough``: the exact WGS84 geodesic). Points are (lat, lon) pairs: a list, or an (n, 2) array.
+
+    A few points against many (a site created among 21,000) are compared with every one at once.
+    Many against many (the dashboards' breaches) decide only the pairs whose box could hold such a
+    distance: the shorter list goes in an R-tree, each point of the longer asks it for the box round
+    the spherical cap of ``km`` (and 1% more, as the engine's own first tier allows for the
+    ellipsoid). Points are in the UK (never near a pole or the 180th meridian).
+    """
+    a = np.asarray(a, dtype=float).reshape(-1, 2)
+    b = np.asarray(b, dtype=float).reshape(-1, 2)
+    if not len(a) or not len(b):
+        return []
+    if len(a) * len(b) <= PAIRS_AT_ONCE:
+        ok, _ = far_enough(Points(a[:, 0], a[:, 1])[:, None], Points(b[:, 0], b[:, 1])[None, :], km)
+        return [(int(i), int(j)) for i, j in zip(*np.nonzero(~ok))]
+    swapped = len(a) < len(b)
+    ask, tree_points = (b, a) if swapped else (a, b)
+    theta = km * (1 + SPHERE_MARGIN) / EARTH_KM  # the cap's angular radius
+    d_lat = np.degrees(theta)
+    # The cap's widest longitude (bounding coordinates on a sphere); all of them if it reaches a pole.
+    ratio = np.sin(theta) / np.cos(np.radians(ask[:, 0]))
+    d_lon = np.where((np.abs(ask[:, 0]) + d_lat < 90) & (ratio < 1),
+                     np.degrees(np.arcsin(np.minimum(ratio, 1.0))), 180.0)
+    tree = shapely.STRtree(shapely.points(tree_points[:, 1], tree_points[:, 0]))
+    i, j = tree.query(shapely.box(ask[:, 1] - d_lon, ask[:, 0] - d_lat, ask[:, 1] + d_lon, ask[:, 0] + d_lat))
+    if swapped:
+        i, j = j, i
+    if not i.size:
+        return []
+    ok, _ = far_enough(Points(a[i, 0], a[i, 1]), Points(b[j, 0], b[j, 1]), km)
+    return [(int(x), int(y)) for x, y in zip(i[~ok], j[~ok])]
+
+
 # The cached pool of free units ------------------------------------------------------------------
 
 # The unit's list columns are read as their JSON text and decoded once per distinct text: across
@@ -159,7 +225,6 @@ class _CachedPool:
     built: float  # when it was last built whole (time.monotonic)
     pool: solver.UnitPool
     units: dict[int, solver.Unit]
-    points: dict  # sealed site location -> its opened point
 
 
 _pools: dict[str, _CachedPool] = {}
@@ -172,7 +237,7 @@ def free_unit_pool(session: Session) -> solver.UnitPool:
     When only units changed (a status, a new unit), the pool is patched with the units changed
     since the last look (a retired site's units are retired with it); when a site was added, or the
     pool is ``POOL_MAX_AGE_SECONDS`` old (a site that moved does not touch its units), it is built
-    whole. Site locations are opened once per sealed value (a moved site has a new one).
+    whole. Site locations are opened once per sealed value (``site_point``).
     """
     key = str(session.get_bind().url)
     version = inventory_version(session)
@@ -189,26 +254,24 @@ def free_unit_pool(session: Session) -> solver.UnitPool:
         return lists[text]
 
     def engine_unit_from(row) -> solver.Unit:
-        point = points.get(row.location)
-        if point is None:
-            point = points[row.location] = crypto.unseal(row.location)
-        return engine_unit(row.id, row.type.value, row.site_id, point, row.bedspaces, decoded(row.lead_genders),
-                           row.max_male_age, decoded(row.pets), decoded(row.features), decoded(row.languages))
+        return engine_unit(row.id, row.type.value, row.site_id, site_point(row.location), row.bedspaces,
+                           decoded(row.lead_genders), row.max_male_age, decoded(row.pets), decoded(row.features),
+                           decoded(row.languages))
 
     if fresh and cached.version[1] is not None and cached.version[3] == version[3]:
-        units, points, built = dict(cached.units), cached.points, cached.built
+        units, built = dict(cached.units), cached.built
         for row in session.execute(_unit_rows().where(Unit.updated_at >= cached.version[1] - PATCH_OVERLAP)):
             if row.free:
                 units[row.id] = engine_unit_from(row)
             else:
                 units.pop(row.id, None)
     else:
-        units, points, built = {}, {}, time.monotonic()
+        units, built = {}, time.monotonic()
         for row in session.execute(_unit_rows().where(_FREE)):
             units[row.id] = engine_unit_from(row)
     pool = solver.UnitPool([units[i] for i in sorted(units)])
     with _pools_lock:
-        _pools[key] = _CachedPool(version, built, pool, units, points)
+        _pools[key] = _CachedPool(version, built, pool, units)
     return pool
 
 
@@ -406,7 +469,7 @@ def solve_batch(session: Session, households: Sequence[Household], time_limit: f
     requests_in, skipped_requests = _engine_ready(
         ((item.request.id, perpetrator_household(item.request, item.avoid, item.zones, as_of)) for item in requests),
         as_of)
-    perpetrator_pool = perpetrator_unit_pool(session)
+    perpetrator_pool = solver.UnitPool(free_perpetrator_units(session)[1])
     first = solver.solve(solver.Instance(tuple(requests_in), perpetrator_pool.units, as_of=as_of), settings)
     request_proposals, request_unplaced = _proposals(first, requests_in, perpetrator_pool, "request_id", as_of)
 
@@ -462,23 +525,73 @@ def perpetrator_household(request, avoid: Sequence[dict], zones: Sequence[dict],
     )
 
 
-def perpetrator_unit_pool(session: Session) -> solver.UnitPool:
-    """The free perpetrator units, from the cached free pool."""
-    return solver.UnitPool([u for u in free_unit_pool(session).units if u.type == "perpetrator"])
-
-
 def suggest_perpetrator(session: Session, request, avoid: Sequence[dict], zones: Sequence[dict], top: int = 10,
                         as_of: date | None = None) -> SuggestionList:
-    """The best free perpetrator units for a request, and why the others are ruled out (for managers)."""
+    """The best free perpetrator units for a request, and why the others are ruled out (for managers).
+
+    Units on a site too near a site housing victims are ruled out before the engine sees them,
+    and counted under their own reason.
+    """
     start = time.perf_counter()
     as_of = as_of or date.today()
-    return _suggestion_list(session, request.id, perpetrator_unit_pool(session),
-                            perpetrator_household(request, avoid, zones, as_of), top, as_of, start)
+    free, kept = free_perpetrator_units(session)
+    answer = _suggestion_list(session, request.id, solver.UnitPool(kept),
+                              perpetrator_household(request, avoid, zones, as_of), top, as_of, start)
+    return _with_units_near_victims(answer, len(free) - len(kept))
 
 
 def check_perpetrator_unit(session: Session, request, avoid: Sequence[dict], zones: Sequence[dict], unit: Unit,
                            as_of: date | None = None) -> list[str]:
-    """The engine's hard rules for this request in this unit: each breach in caseworker words (none: it fits)."""
+    """The engine's hard rules for this request in this unit, and the segregation rule: each breach in
+    caseworker words (none: it fits)."""
     as_of = as_of or date.today()
-    return [message for _, message in
-            hard_breaches(perpetrator_household(request, avoid, zones, as_of), engine_unit_of(unit), as_of)]
+    return [*_near_victims(session, unit),
+            *(message for _, message in
+              hard_breaches(perpetrator_household(request, avoid, zones, as_of), engine_unit_of(unit), as_of))]
+
+
+# Perpetrator units kept from victims (issue 15; services/segregation.py) -----------------------------------
+# A perpetrator unit on a site within the segregation distance of a site housing victims is never suggested,
+# offered or batch-matched. Managers read why; the perpetrator service never does.
+
+SEGREGATION_RULE = "segregation"  # its words are in RULE_WORDS
+
+
+def apart_from_victims(session: Session, units: Sequence[solver.Unit]) -> list[solver.Unit]:
+    """``units`` but those on a site housing perpetrators that is too near a site housing victims.
+
+    Victims' units are never on such a site (the database holds each unit to its site's kind),
+    so a whole pool can be passed.
+    """
+    from safehome.services import segregation
+
+    near = {f"S{breach.site_id}" for breach in segregation.breaches(session)}
+    return [u for u in units if u.site not in near] if near else list(units)
+
+
+def free_perpetrator_units(session: Session) -> tuple[list[solver.Unit], list[solver.Unit]]:
+    """The free perpetrator units, and those of them that may be matched (not too near victims)."""
+    free = [u for u in free_unit_pool(session).units if u.type == "perpetrator"]
+    return free, apart_from_victims(session, free)
+
+
+def _with_units_near_victims(answer: SuggestionList, near: int) -> SuggestionList:
+    """A perpetrator suggestion list counting the units ruled out as too near victims among those considered."""
+    if not near:
+        return answer
+    from safehome.services import segregation
+
+    line = f"{near} unit{'s' if near != 1 else ''} {segregation.breach_reason()}"
+    return dataclasses.replace(answer, considered=answer.considered + near, summary=(line, *answer.summary),
+                               counts={SEGREGATION_RULE: near, **answer.counts})
+
+
+def _near_victims(session: Session, unit: Unit) -> list[str]:
+    """The segregation rule for one unit, checked now: its breach in caseworker words, or nothing."""
+    from safehome.services import segregation
+
+    point = site_point(unit.site.location)
+    place = segregation.Place(unit.site.kind, point["lat"], point["lon"], unit.site_id)
+    if not segregation.too_close(session, [place]):
+        return []
+    return [f"{RULE_WORDS[SEGREGATION_RULE]}: {segregation.breach_reason()}"]

@@ -14,7 +14,7 @@ from wtforms import DateField, DecimalField, FloatField, IntegerField, SelectFie
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from safehome.auth_session import current_actor
-from safehome.codes import Feature, Gender, Language, Pet, UnitStatus, UnitType
+from safehome.codes import Feature, Gender, Language, Pet, SiteKind, UnitStatus, UnitType
 from safehome.errors import Conflict, ValidationError
 from safehome.extensions import db
 from safehome.permissions import Permission, requires
@@ -39,6 +39,7 @@ class ProviderForm(FlaskForm):
 
 class SiteForm(FlaskForm):
     name = StringField("Site name", validators=[DataRequired(), Length(max=120)])
+    kind = SelectField("Houses", choices=select_choices(SiteKind.choices()), default=SiteKind.VICTIM.value)
     postcode = StringField("Postcode", validators=[DataRequired(), Length(max=16)])
     line1 = StringField("Address line 1", validators=[Optional(), Length(max=120)])
     line2 = StringField("Address line 2", validators=[Optional(), Length(max=120)])
@@ -48,7 +49,9 @@ class SiteForm(FlaskForm):
     area = StringField("Area (local authority)", validators=[Optional(), Length(max=80)])
 
 
-SITE_HINTS = {"lat": "Leave latitude and longitude empty to place the site at its postcode.",
+SITE_HINTS = {"kind": "Victims or perpetrators, never both. Perpetrator accommodation is kept well away from every "
+                     "site housing victims. It can change only while the site has no units.",
+              "lat": "Leave latitude and longitude empty to place the site at its postcode.",
               "area": "Leave empty to use the postcode's local authority."}
 
 
@@ -366,7 +369,7 @@ def site_edit(site_id: int):
     if request.method == "GET":
         # Showing the address to edit it is a view of it: opened through the audited service.
         form = SiteForm(data={**inventory.open_site_address(db.session, current_actor(), site),
-                              "name": site.name, "area": site.area})
+                              "name": site.name, "area": site.area, "kind": site.kind.value})
     else:
         form = SiteForm()
 

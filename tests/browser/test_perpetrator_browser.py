@@ -8,7 +8,7 @@ from geopy.distance import geodesic
 from playwright.sync_api import expect
 
 from safehome import crypto
-from safehome.codes import CaseStatus, Gender, UnitType
+from safehome.codes import CaseStatus, Gender, SiteKind, UnitType
 from safehome.extensions import db
 from safehome.models import Household, Member, PerpetratorRequest, Provider, Site, Unit
 from safehome.services import perpetrator
@@ -33,7 +33,7 @@ def _world(live_server) -> dict:
         db.session.flush()
         units = {}
         for key, (lat, lon), area in (("near", NEAR, "Leicester"), ("far", FAR, "Nottingham")):
-            site = Site(provider_id=provider.id, name=f"Harbour {key}", area=area,
+            site = Site(provider_id=provider.id, name=f"Harbour {key}", area=area, kind=SiteKind.PERPETRATOR,
                         address={"line1": f"{key.title()} House", "town": area, "postcode": "NG1 1AA"},
                         location={"lat": lat, "lon": lon})
             db.session.add(site)
