@@ -46,9 +46,25 @@ def run_migrations_online():
     conf_args["render_item"] = render_item
     connectable = target_db.engine
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=False)
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            connection.rollback()
+            _sqlite_foreign_keys(connection, on=True)
+            if broken:
+                raise RuntimeError(f"the migrations left {len(broken)} row(s) with a broken foreign key")
+
+
+def _sqlite_foreign_keys(connection, *, on: bool) -> None:
+    """SQLite rebuilds a table to alter it (batch mode): dropping the old table with foreign keys on
+    would cascade its deletes into the tables that refer to it, so they are off while migrations run
+    and every key is checked after. The PRAGMA applies only outside a transaction."""
+    connection.connection.dbapi_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
 
 if context.is_offline_mode():

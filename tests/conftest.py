@@ -72,6 +72,18 @@ def postgres_ready() -> str:
     return PG_URL
 
 
+def _forget_process_caches() -> None:
+    """The unit pool and the kept counts and sites are kept per process, keyed by the database URL and
+    a version read from the data. The PostgreSQL tests share one URL and empty it between tests, so a
+    next test that rebuilds the same rows at the same timestamps (the demo world) would read the last
+    test's: forget them."""
+    from safehome.services import inventory, matching, segregation
+
+    matching.forget_pools()
+    inventory.forget_kept()
+    segregation.forget_kept()
+
+
 def _truncate_all(app) -> None:
     from safehome.extensions import db
 
@@ -116,6 +128,7 @@ def app(database_uri, config_extra):
         from safehome.extensions import db
 
         db.session.remove()
+    _forget_process_caches()
     if database_uri.startswith("postgresql"):
         _truncate_all(app)
     else:

@@ -54,7 +54,7 @@ def test_downgrade_to_base_then_upgrade_to_head(tmp_path):
 
 
 def test_other_housing_solutions_sent_before_their_code_become_other(app, make_household):
-    """Migration 0013: a request of kind "other" made before the coded list says "other" (its free-text
+    """Migration 0012: a request of kind "other" made before the coded list says "other" (its free-text
     detail kept for the case, never for the return); every other kind has no code."""
     from sqlalchemy import text
 

@@ -282,7 +282,8 @@ def breach(db, refuge, make_site, make_unit):
 
 def _file(db, perp) -> PerpetratorRequest:
     request = perpetrator.file_request(db.session, Actor(perp), {
-        "victim_reference": "FVS-NOCASE1", "birth_date": years_ago(40), "gender": "male", "needed_from": TODAY})
+        "victim_reference": "FVS-NOCASE1", "birth_date": years_ago(40), "gender": "male", "needed_from": TODAY},
+        limits=perpetrator.NO_LIMITS)
     db.session.commit()
     return request
 
@@ -335,6 +336,29 @@ def test_the_issues_scenario_end_to_end_the_perpetrator_service_never_opens_a_re
     opened = client.get(f"{API}/perpetrator-requests/{request.id}/unit-address", headers=token_for(perp))
     assert "Refuge Row" not in opened.get_data(as_text=True)
     assert opened.status_code == 404
+
+
+def test_a_request_matched_before_its_unit_came_near_victims_never_opens_the_address(client, db, make_site,
+                                                                                      make_unit, make_user,
+                                                                                      token_for):
+    """A match made when the unit was far from every refuge (or before the rule): once a site housing victims
+    is within the distance (legacy data, a site moved by hand), the perpetrator service can no longer open
+    the unit's address, which may be a refuge's; it gets the one 404, as for a request with no unit."""
+    perp, manager = make_user("perpetrator_service"), make_user("manager")
+    unit = make_unit(site=make_site(lat=FAR[0], lon=FAR[1], kind=SiteKind.PERPETRATOR), type=UnitType.PERPETRATOR,
+                     bedspaces=1, lead_genders=["male"])
+    request = _file(db, perp)
+    matched = client.post(f"{API}/perpetrator-queue/{request.id}/match", headers=token_for(manager),
+                          json={"unit_id": unit.id})
+    assert matched.status_code == 200, matched.get_json()
+    perp_headers = token_for(perp)
+    assert client.get(f"{API}/perpetrator-requests/{request.id}/unit-address", headers=perp_headers).status_code == 200
+
+    make_site(lat=FAR[0] + 0.01, lon=FAR[1])  # a site housing victims 1.1 km away, written below the service
+    opened = client.get(f"{API}/perpetrator-requests/{request.id}/unit-address", headers=perp_headers)
+    assert opened.status_code == 404
+    missing = client.get(f"{API}/perpetrator-requests/987654/unit-address", headers=perp_headers)
+    assert opened.get_data() == missing.get_data()
 
 
 def test_a_breach_is_listed_on_the_managers_and_administrators_dashboards_until_put_right(client, db, breach,

@@ -17,10 +17,9 @@ offers its units until someone moves or retires them. The split sites' ids are
 logged (ids only, no names or places).
 
 On SQLite the sites and units tables are rebuilt (a foreign key and a check
-cannot be added in place), with foreign keys off while the old tables are
-dropped, as SQLite's own procedure for changing a table asks (outside a
-transaction: alembic's autocommit block); ``PRAGMA foreign_key_check`` then
-proves every reference still holds, and foreign keys are on again.
+cannot be added in place); ``migrations/env.py`` keeps foreign keys off while
+any migration runs, as SQLite's own procedure for changing a table asks, and
+``PRAGMA foreign_key_check`` then proves every reference still holds.
 
 Sites also get ``updated_at`` (from ``created_at``): the segregation rule keeps
 the live sites' points per process for their version.
@@ -28,7 +27,7 @@ the live sites' points per process for their version.
 Downgrade drops the kinds; split sites stay split.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-27 10:00:00
 
 """
@@ -39,7 +38,7 @@ from alembic import op
 
 
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
@@ -78,18 +77,8 @@ def _split_mixed_sites(conn) -> None:
                     "dashboards as too close to victim accommodation)", ", ".join(str(row[0]) for row in mixed))
 
 
-def _sqlite_foreign_keys(on: bool) -> None:
-    """SQLite: foreign keys off while tables are rebuilt, on again after (a PRAGMA applies outside a transaction)."""
-    with op.get_context().autocommit_block():
-        op.get_bind().exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
-
-
 def upgrade():
     conn = op.get_bind()
-    sqlite = conn.dialect.name == 'sqlite'
-    if sqlite:
-        _sqlite_foreign_keys(False)
-
     with op.batch_alter_table('sites', schema=None) as batch_op:
         batch_op.add_column(sa.Column('kind', _kind(), server_default='victim', nullable=False))
         batch_op.add_column(sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True))
@@ -112,17 +101,8 @@ def upgrade():
         batch_op.create_foreign_key('fk_units_site_kind_sites', 'sites', ['site_id', 'site_kind'], ['id', 'kind'])
         batch_op.create_check_constraint(op.f('ck_units_kind_matches_site'), KIND_MATCHES_SITE)
 
-    if sqlite:
-        broken = conn.exec_driver_sql('PRAGMA foreign_key_check').all()
-        if broken:
-            raise RuntimeError(f"foreign keys broken after rebuilding the units table: {len(broken)} row(s)")
-        _sqlite_foreign_keys(True)
-
 
 def downgrade():
-    sqlite = op.get_bind().dialect.name == 'sqlite'
-    if sqlite:
-        _sqlite_foreign_keys(False)
     with op.batch_alter_table('units', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_units_kind_matches_site'), type_='check')
         batch_op.drop_constraint('fk_units_site_kind_sites', type_='foreignkey')
@@ -134,5 +114,3 @@ def downgrade():
         batch_op.drop_constraint(op.f('ck_sites_sitekind'), type_='check')
         batch_op.drop_column('kind')
         batch_op.drop_column('updated_at')
-    if sqlite:
-        _sqlite_foreign_keys(True)

@@ -6,7 +6,7 @@ changes them. A request's stop gets a coded reason (``stop_reason``); the free t
 ``stop_note``. Every request stopped before this was flagged unsafe by the victim's housing worker.
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 Create Date: 2026-11-27 10:00:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = '0011'
-down_revision = '0008'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -373,6 +373,12 @@ _kept: OrderedDict[tuple, tuple[float, object]] = OrderedDict()
 _kept_lock = threading.Lock()
 
 
+def forget_kept() -> None:
+    """Drop every kept read (tests that rebuild a database at the same URL with the same timestamps)."""
+    with _kept_lock:
+        _kept.clear()
+
+
 def _kept_for_version(session: Session, actor: Actor, key: tuple, compute):
     """``compute()``, kept in this process for the inventory's version, the viewer's scope and ``key``.
 

@@ -545,7 +545,7 @@ def check_perpetrator_unit(session: Session, request, avoid: Sequence[dict], zon
     """The engine's hard rules for this request in this unit, and the segregation rule: each breach in
     caseworker words (none: it fits)."""
     as_of = as_of or date.today()
-    return [*_near_victims(session, unit),
+    return [*near_victims(session, unit),
             *(message for _, message in
               hard_breaches(perpetrator_household(request, avoid, zones, as_of), engine_unit_of(unit), as_of))]
 
@@ -586,7 +586,7 @@ def _with_units_near_victims(answer: SuggestionList, near: int) -> SuggestionLis
                                counts={SEGREGATION_RULE: near, **answer.counts})
 
 
-def _near_victims(session: Session, unit: Unit) -> list[str]:
+def near_victims(session: Session, unit: Unit) -> list[str]:
     """The segregation rule for one unit, checked now: its breach in caseworker words, or nothing."""
     from safehome.services import segregation
 

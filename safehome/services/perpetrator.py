@@ -721,9 +721,13 @@ ADDRESS_STATES = LIVE_PERPETRATOR_STATES
 
 
 def unit_address(session: Session, actor: Actor, request_id: int) -> tuple[PerpetratorRequest, dict]:
-    """The address of the unit offered to one's client, to take them there (audited VIEW_ADDRESS)."""
+    """The address of the unit offered to one's client, to take them there (audited VIEW_ADDRESS).
+
+    Never for a unit too near a site housing victims (a match made before the rule, or a site moved
+    since): its address could be a refuge's. Managers see it on their dashboards and close the request.
+    """
     request = own_request(session, actor, request_id)
-    if request.state not in ADDRESS_STATES or request.unit is None:
+    if request.state not in ADDRESS_STATES or request.unit is None or matching.near_victims(session, request.unit):
         raise NotFound("No unit is offered on this request.")
     audit.record(session, actor, AuditAction.VIEW_ADDRESS, "site", request.unit.site_id,
                  f"perpetrator_request={request.id}")

@@ -130,6 +130,12 @@ _kept: dict[tuple[str, SiteKind], _LiveSites] = {}
 _kept_lock = threading.Lock()
 
 
+def forget_kept() -> None:
+    """Drop the kept sites (tests that rebuild a database at the same URL with the same timestamps)."""
+    with _kept_lock:
+        _kept.clear()
+
+
 def _version(session: Session, kind: SiteKind) -> tuple:
     """A cheap fingerprint of the live sites of one kind (index lookups on ``ix_sites_live_kind``)."""
     from safehome.services.inventory import PATCH_OVERLAP

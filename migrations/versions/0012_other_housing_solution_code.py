@@ -1,7 +1,7 @@
 """a coded kind for each "other housing solution" (the quarterly return counts codes, never the free-text detail)
 
-Revision ID: 0013
-Revises: 0008
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-06 20:00:00
 
 Requests of kind "other" made before the list existed said what they were only in
@@ -12,8 +12,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0013'
-down_revision = '0008'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
