@@ -45,12 +45,12 @@ def _out_of_scope(world, role: str, user) -> dict[type, int]:
     from safehome.services import SYSTEM, users
 
     someone_else = world.user("manager" if role == "housing_worker" else "worker")
-    their_token, _ = users.create_token(db.session, SYSTEM, someone_else, "not yours")
+    their_token, _ = users.create_token(db.session, SYSTEM, someone_else, "not yours", max_days=365)
     db.session.commit()
     found = {m.ApiToken: their_token.id}  # one's own tokens only, for every role
     if role == "provider":
         other = world.user("provider2").provider_id
-        own_units = select(m.Unit.id).join(m.Site).where(m.Site.provider_id == user.provider_id)
+        own_units = select(m.Unit.id).join(m.Site, m.Site.id == m.Unit.site_id).where(m.Site.provider_id == user.provider_id)
         placed_here = select(m.Placement.household_id).where(m.Placement.unit_id.in_(own_units),
                                                              m.Placement.state.in_(LIVE_PLACEMENT_STATES))
         found |= {m.Provider: other, m.Site: first_id(m.Site, m.Site.provider_id == other),

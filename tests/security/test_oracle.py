@@ -14,6 +14,7 @@ import pytest
 from geopy.distance import distance as along
 from geopy.distance import geodesic
 
+from safehome.codes import SiteKind
 from safehome.extensions import db as db_extension
 from safehome.models import User
 from safehome.services import Actor, perpetrator, placements
@@ -61,8 +62,8 @@ def perp_units(make_unit, make_site):
     for bearing in (90, 45):
         point = _from_refuge(7, bearing)
         assert 5 < geodesic(point, REFUGE).km < 10 and geodesic(point, LEICESTER).km > 20
-        units.append(make_unit(site=make_site(lat=point[0], lon=point[1]), type="perpetrator", bedspaces=1,
-                               lead_genders=["male"]))
+        units.append(make_unit(site=make_site(lat=point[0], lon=point[1], kind=SiteKind.PERPETRATOR),
+                               type="perpetrator", bedspaces=1, lead_genders=["male"]))
     return units
 
 
@@ -159,8 +160,8 @@ def two_sides(app, db, login, token_for, make_user, placed_victim, make_unit, ma
         side = PerpetratorSide(app, login, token_for, make_user("perpetrator_service", name="Perp worker"),
                                reference)
         point = _from_refuge(7, bearing)
-        unit = make_unit(site=make_site(lat=point[0], lon=point[1]), type="perpetrator", bedspaces=1,
-                         lead_genders=["male"])
+        unit = make_unit(site=make_site(lat=point[0], lon=point[1], kind=SiteKind.PERPETRATOR),
+                         type="perpetrator", bedspaces=1, lead_genders=["male"])
         unit.name = "Flat 1"
         db.session.commit()
         side.unit_id = unit.id
