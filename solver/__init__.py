@@ -27,7 +27,8 @@ Modules
 In-process API
 --------------
 Dataclasses in (all frozen, tuples for lists):
-    Member(age, gender)
+    Member(age, gender, label=None)                      label: how reasons name the person ("Sam is 14");
+                                                         else "the lead person" / "member 2"
     Place(lat, lon, km, label=None, precision_km=0.0)    an `avoid` entry; rule 7 keeps units least_km
                                                          (km + precision_km) from it
     PreferPlace(lat, lon, km, weight, label=None)        a `prefer` entry

@@ -18,10 +18,15 @@ RULES = ("kind", "size", "lead", "males", "pets", "needs", "distance", "areas")
 
 @dataclass(frozen=True)
 class Member:
-    """One person of a household; the first member of a household is its lead."""
+    """One person of a household; the first member of a household is its lead.
+
+    `label` names the person in reasons ("Sam is 14"); without it they are "the lead person"
+    or "member 2" (their position, from 1).
+    """
 
     age: int
     gender: str
+    label: str | None = None
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ def _household(h: dict) -> Household:
     types = h.get("unit_types")
     return Household(
         id=h["id"],
-        members=tuple(Member(m["age"], m["gender"]) for m in h["members"]),
+        members=tuple(Member(m["age"], m["gender"], m.get("label")) for m in h["members"]),
         risk=h["risk"],
         kind=h.get("kind", "victim"),
         pets=_strings(h, "pets"),
@@ -92,7 +92,7 @@ def household_to_dict(h: Household) -> dict:
     """A household's JSON object (optional members left out when empty)."""
     out: dict[str, Any] = {
         "id": h.id, "kind": h.kind, "risk": h.risk,
-        "members": [{"age": m.age, "gender": m.gender} for m in h.members],
+        "members": [_labelled({"age": m.age, "gender": m.gender}, m.label) for m in h.members],
         "pets": list(h.pets), "needs": list(h.needs), "languages": list(h.languages),
         "avoid": [_labelled(_avoid(a), a.label) for a in h.avoid],
         "exclude_areas": [_labelled(dict(a.geometry), a.label) for a in h.exclude_areas],

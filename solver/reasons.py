@@ -44,14 +44,22 @@ def _kind(h: Household, u: Unit) -> str:
     return f"a {u.type} unit; this household accepts only {', '.join(h.unit_types or ())}"
 
 
+def _member_name(h: Household, i: int) -> str:
+    """How reasons name member i: its label, else "the lead person" or "member 2" (position from 1)."""
+    return h.members[i].label or ("the lead person" if i == 0 else f"member {i + 1}")
+
+
 def _lead(h: Household, u: Unit) -> str:
     takes = " or ".join(u.lead_genders) if u.lead_genders else "no"
-    return f"takes {takes} lead persons only; the lead person is {h.members[0].gender}"
+    lead = h.members[0]
+    who = f"{lead.label}, the lead person," if lead.label else "the lead person"
+    return f"takes {takes} lead persons only; {who} is {lead.gender}"
 
 
 def _males(h: Household, u: Unit) -> str:
-    oldest = max(m.age for m in h.members if m.gender == "male")
-    return f"takes male members up to age {u.max_male_age}; this household has a male aged {oldest}"
+    over = [f"{_member_name(h, i)} is {m.age}" for i, m in enumerate(h.members)
+            if m.gender == "male" and m.age > u.max_male_age]
+    return f"takes male members up to age {u.max_male_age}; {' and '.join(over)}"
 
 
 def _message(h: Household, b: Break, u: Unit, km: float | None) -> str:
