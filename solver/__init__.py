@@ -63,10 +63,15 @@ Dataclasses out:
         status: Status.OPTIMAL (levels 1 and 2 proved), TIMED_OUT (the time limit stopped the
         proof; the best valid assignment found), FEASIBLE, INFEASIBLE (never produced: placing
         nobody is always valid). Unplaced.reason: "no_unit_fits" | "units_taken" | "apart".
-    Suggestions(household, feasible, suggestions: tuple[Suggestion(unit, fit, why)],
-                ruled_out: {unit id: tuple[Reason]}, counts: {rule: n}, seconds)
+    Suggestions(household, feasible, suggestions: tuple[Suggestion(unit, fit, why, distances)],
+                ruled_out: {unit id: tuple[Reason]}, counts: {rule: n}, seconds,
+                distances: {unit id: tuple[PlaceDistance]})
         ruled_out builds its Reasons lazily, in bulk, on first use; summary() gives lines such
-        as "14 units too close to places to avoid".
+        as "14 units too close to places to avoid". distances covers every unit of the pool
+        (fitting or not) and makes a unit's tuple only when asked.
+    PlaceDistance(ref, label, km, limit_km, ok)   ref "avoid[0]" / "prefer[1]", avoid entries first;
+        km great-circle (as shown to people); limit_km: avoid least_km, prefer its radius km;
+        ok: avoid: far enough (rule 7, decided on the geodesic); prefer: within the radius
     Reason(rule, message, ref)   rule in kind, size, lead, males, pets, needs, distance, areas;
                                  str(reason) == "distance: 6.2 km from the perpetrator's home,
                                  needs at least 10 km" (the form of `ruled_out` in JSON)
@@ -75,15 +80,15 @@ Dataclasses out:
 from .batch import feasible_pairs, solve
 from .check import check
 from .domain import (Apart, Area, Breach, Household, Instance, InstanceError, Member, Objective, Place,
-                     PreferPlace, Problem, Reason, Settings, Solution, Status, Suggestion, Suggestions,
-                     Unit, Unplaced)
+                     PlaceDistance, PreferPlace, Problem, Reason, Settings, Solution, Status, Suggestion,
+                     Suggestions, Unit, Unplaced)
 from .io import parse_instance, validate
 from .rules import UnitPool
 from .suggest import suggest
 
 __all__ = [
     "Apart", "Area", "Breach", "Household", "Instance", "InstanceError", "Member", "Objective",
-    "Place", "PreferPlace", "Problem", "Reason", "Settings", "Solution", "Status", "Suggestion",
+    "Place", "PlaceDistance", "PreferPlace", "Problem", "Reason", "Settings", "Solution", "Status", "Suggestion",
     "Suggestions", "Unit", "UnitPool", "Unplaced", "check", "feasible_pairs", "parse_instance",
     "solve", "suggest", "validate",
 ]

@@ -206,12 +206,29 @@ class Reason:
 
 
 @dataclass(frozen=True)
+class PlaceDistance:
+    """How far a unit is from one of the household's own places (an `avoid` or a `prefer` entry).
+
+    `km` is the great-circle distance shown to people; `limit_km` the entry's threshold (avoid:
+    `least_km`, km + precision_km; prefer: its radius `km`); `ok` whether the unit meets it
+    (avoid: rule 7, decided on the geodesic; prefer: within the radius).
+    """
+
+    ref: str  # "avoid[0]", "prefer[1]"
+    label: str  # the entry's label, else its ref
+    km: float
+    limit_km: float
+    ok: bool
+
+
+@dataclass(frozen=True)
 class Suggestion:
-    """A feasible unit with its fit and the reasons it fits well."""
+    """A feasible unit with its fit, the reasons it fits well, and its distances from the household's places."""
 
     unit: str
     fit: float
     why: tuple[str, ...]
+    distances: tuple[PlaceDistance, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -220,6 +237,7 @@ class Suggestions:
 
     `ruled_out` maps each infeasible unit's id to its reasons; it builds them lazily, on access.
     `counts` gives how many units break each rule (a unit breaking two rules counts in both).
+    `distances` maps every unit's id to its distances from the household's places (built on access).
     """
 
     household: str
@@ -228,6 +246,7 @@ class Suggestions:
     ruled_out: Mapping[str, tuple[Reason, ...]] = field(hash=False)
     counts: Mapping[str, int] = field(hash=False)
     seconds: float
+    distances: Mapping[str, tuple[PlaceDistance, ...]] = field(default_factory=dict, hash=False)
 
     def summary(self) -> list[str]:
         """Caseworker lines grouping the ruled-out units by rule, most first."""

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from . import validate as _validate
-from .domain import (Apart, Area, Household, Instance, InstanceError, Member, Place, PreferPlace,
+from .domain import (Apart, Area, Household, Instance, InstanceError, Member, Place, PlaceDistance, PreferPlace,
                      Problem, Solution, Suggestions, Unit)
 
 SOLUTION_FORMAT = "safehome-solution/1"
@@ -146,15 +146,25 @@ def solution_to_dict(solution: Solution) -> dict:
     }
 
 
+def _distances(distances: tuple[PlaceDistance, ...]) -> dict[str, float]:
+    return {d.ref: round(d.km, 3) for d in distances}
+
+
 def suggestions_to_dict(s: Suggestions) -> dict:
-    """The `safehome-suggestions/1` JSON object (every ruled-out unit with every rule it breaks)."""
+    """The `safehome-suggestions/1` JSON object (every ruled-out unit with every rule it breaks).
+
+    `distances` (every unit) and `ruled_out_counts` are extra members (docs/engine-contract.md,
+    Extensions).
+    """
     return {
         "format": SUGGESTIONS_FORMAT,
         "household": s.household,
         "feasible": s.feasible,
-        "suggestions": [{"unit": x.unit, "fit": x.fit, "why": list(x.why)} for x in s.suggestions],
+        "suggestions": [{"unit": x.unit, "fit": x.fit, "why": list(x.why)}
+                        for x in s.suggestions],
         "ruled_out": {unit: [str(r) for r in reasons] for unit, reasons in s.ruled_out.items()},
         "ruled_out_counts": dict(s.counts),
+        "distances": {unit: _distances(d) for unit, d in s.distances.items()},
         "seconds": round(s.seconds, 4),
     }
 

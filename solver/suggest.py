@@ -6,6 +6,7 @@ from datetime import date
 
 import numpy as np
 
+from .answers import Distances
 from .domain import Household, Instance, InstanceError, Problem, Suggestion, Suggestions
 from .fit import SCALE, fit_scaled, why
 from .io import household_to_dict, parse_household, validate
@@ -33,16 +34,17 @@ def suggest(source: UnitPool | Instance, household: Household | str, top: int = 
         pool = source
         parse_household(household_to_dict(household))  # raises InstanceError listing every problem
     screen = pool.screen(household)
+    distances = Distances(pool, household, screen)
     feasible = np.flatnonzero(screen.feasible)
     fits = fit_scaled(pool, household, feasible, as_of)
     # Best fit first; among equals the pool's order, so the ranking is deterministic.
     order = np.lexsort((feasible, -fits))[: max(top, 0)]
-    ranked = tuple(Suggestion(pool.ids[j], f / SCALE, why(pool, household, j, as_of))
+    ranked = tuple(Suggestion(pool.ids[j], f / SCALE, why(pool, household, j, as_of), distances.of(j))
                    for j, f in zip(feasible[order].tolist(), fits[order].tolist()))
     return Suggestions(
         household=household.id, feasible=int(feasible.size), suggestions=ranked,
         ruled_out=RuledOut(pool, household, screen), counts=screen.counts(),
-        seconds=time.perf_counter() - start,
+        seconds=time.perf_counter() - start, distances=distances,
     )
 
 
