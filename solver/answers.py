@@ -1,15 +1,18 @@
-"""Every unit's own answer for one household: its distances from the household's places.
+"""Every unit's own answer for one household: its distances from the household's places, and fits or why not.
 
-A mapping over every unit of the pool that makes one unit's answer when asked, so a screen
-showing 50 units of 50,000 makes 50 answers, not 50,000.
+Both are mappings over every unit of the pool that compute one unit's answer when asked, so a
+screen showing 50 units of 50,000 words 50 answers, not 50,000.
 """
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import date
+
 import numpy as np
 
 from . import geo
-from .domain import Household, PlaceDistance
+from .domain import Household, PlaceDistance, Reason, UnitAnswer
+from .fit import SCALE, fit_parts
 from .rules import Screen, UnitPool
 
 
@@ -34,6 +37,10 @@ class Distances(Mapping):
             ref = f"prefer[{i}]"
             self._entries.append((ref, place.label or ref, km, place.km, km <= place.km))
 
+    def nearest_prefer_km(self) -> np.ndarray | None:
+        """Each unit's great-circle km to the nearest prefer entry; None without prefer entries."""
+        return np.minimum.reduce(self.prefer_km) if self.prefer_km else None
+
     def of(self, j: int) -> tuple[PlaceDistance, ...]:
         """The distances of the unit at pool index j."""
         return tuple(PlaceDistance(ref, label, float(km[j]), limit, bool(ok[j]))
@@ -41,6 +48,39 @@ class Distances(Mapping):
 
     def __getitem__(self, unit_id: str) -> tuple[PlaceDistance, ...]:
         return self.of(self._pool.index[unit_id])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._pool.ids)
+
+    def __len__(self) -> int:
+        return len(self._pool)
+
+
+class UnitAnswers(Mapping):
+    """Unit id -> UnitAnswer: the fit, its rank and its parts where the unit fits; every rule it breaks where not."""
+
+    def __init__(self, pool: UnitPool, h: Household, as_of: date | None, screen: Screen, feasible: np.ndarray,
+                 parts: dict[str, np.ndarray], order: np.ndarray, ruled_out: Mapping[str, tuple[Reason, ...]],
+                 distances: Distances):
+        self._pool, self._h, self._as_of, self._screen = pool, h, as_of, screen
+        self._feasible, self._parts, self._ruled_out, self._distances = feasible, parts, ruled_out, distances
+        self._rank = np.empty(order.size, dtype=np.int64)
+        self._rank[order] = np.arange(1, order.size + 1)
+
+    def parts_at(self, at: int, j: int):
+        """The FitParts of the unit at pool index j, the `at`-th feasible unit."""
+        scaled = {name: int(values[at]) for name, values in self._parts.items()}
+        prefer_km = [float(km[j]) for km in self._distances.prefer_km]
+        return sum(scaled.values()) / SCALE, fit_parts(self._pool, self._h, j, scaled, prefer_km, self._as_of)
+
+    def __getitem__(self, unit_id: str) -> UnitAnswer:
+        j = self._pool.index[unit_id]
+        distances = self._distances.of(j)
+        if not self._screen.feasible[j]:
+            return UnitAnswer(unit_id, False, None, None, (), self._ruled_out[unit_id], distances)
+        at = int(np.searchsorted(self._feasible, j))
+        fit, parts = self.parts_at(at, j)
+        return UnitAnswer(unit_id, True, fit, int(self._rank[at]), parts, (), distances)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._pool.ids)

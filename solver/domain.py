@@ -222,13 +222,47 @@ class PlaceDistance:
 
 
 @dataclass(frozen=True)
+class FitPart:
+    """One named term of a unit's fit, in points (hundredths); a unit's parts sum to its fit exactly.
+
+    `name` is one of "risk", "waiting", "prefer" (one part per prefer entry, `ref` "prefer[0]"),
+    "languages", "wasted_bedspaces"; `text` says it for people ("2.1 km from the children's school").
+    """
+
+    name: str
+    points: float
+    text: str
+    ref: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.points:+.2f} {self.text}"
+
+
+@dataclass(frozen=True)
 class Suggestion:
-    """A feasible unit with its fit, the reasons it fits well, and its distances from the household's places."""
+    """A feasible unit with its fit, the reasons it fits well, the fit's parts and its distances."""
 
     unit: str
     fit: float
     why: tuple[str, ...]
+    parts: tuple[FitPart, ...] = ()
     distances: tuple[PlaceDistance, ...] = ()
+
+
+@dataclass(frozen=True)
+class UnitAnswer:
+    """One unit's own answer for a household: it fits (fit, rank, parts) or it does not (every rule it breaks).
+
+    `rank` is the unit's place among the units that fit, from 1, in the order suggestions use.
+    """
+
+    unit: str
+    fits: bool
+    fit: float | None
+    rank: int | None
+    parts: tuple[FitPart, ...]
+    reasons: tuple[Reason, ...]
+    distances: tuple[PlaceDistance, ...]
 
 
 @dataclass(frozen=True)
@@ -237,7 +271,8 @@ class Suggestions:
 
     `ruled_out` maps each infeasible unit's id to its reasons; it builds them lazily, on access.
     `counts` gives how many units break each rule (a unit breaking two rules counts in both).
-    `distances` maps every unit's id to its distances from the household's places (built on access).
+    `units` maps every unit's id to its own answer (UnitAnswer), `distances` to its distances from
+    the household's places; both make a unit's answer only when asked.
     """
 
     household: str
@@ -246,6 +281,7 @@ class Suggestions:
     ruled_out: Mapping[str, tuple[Reason, ...]] = field(hash=False)
     counts: Mapping[str, int] = field(hash=False)
     seconds: float
+    units: Mapping[str, UnitAnswer] = field(default_factory=dict, hash=False)
     distances: Mapping[str, tuple[PlaceDistance, ...]] = field(default_factory=dict, hash=False)
 
     def summary(self) -> list[str]:

@@ -6,8 +6,8 @@ from datetime import date
 from typing import Any
 
 from . import validate as _validate
-from .domain import (Apart, Area, Household, Instance, InstanceError, Member, Place, PlaceDistance, PreferPlace,
-                     Problem, Solution, Suggestions, Unit)
+from .domain import (Apart, Area, FitPart, Household, Instance, InstanceError, Member, Place, PlaceDistance,
+                     PreferPlace, Problem, Solution, Suggestions, Unit)
 
 SOLUTION_FORMAT = "safehome-solution/1"
 SUGGESTIONS_FORMAT = "safehome-suggestions/1"
@@ -146,6 +146,11 @@ def solution_to_dict(solution: Solution) -> dict:
     }
 
 
+def _parts(parts: tuple[FitPart, ...]) -> list[dict]:
+    return [{"name": p.name, **({"ref": p.ref} if p.ref else {}), "points": p.points, "text": p.text}
+            for p in parts]
+
+
 def _distances(distances: tuple[PlaceDistance, ...]) -> dict[str, float]:
     return {d.ref: round(d.km, 3) for d in distances}
 
@@ -153,14 +158,14 @@ def _distances(distances: tuple[PlaceDistance, ...]) -> dict[str, float]:
 def suggestions_to_dict(s: Suggestions) -> dict:
     """The `safehome-suggestions/1` JSON object (every ruled-out unit with every rule it breaks).
 
-    `distances` (every unit) and `ruled_out_counts` are extra members (docs/engine-contract.md,
-    Extensions).
+    `parts` (per suggestion), `distances` (every unit) and `ruled_out_counts` are extra members
+    (docs/engine-contract.md, Extensions).
     """
     return {
         "format": SUGGESTIONS_FORMAT,
         "household": s.household,
         "feasible": s.feasible,
-        "suggestions": [{"unit": x.unit, "fit": x.fit, "why": list(x.why)}
+        "suggestions": [{"unit": x.unit, "fit": x.fit, "why": list(x.why), "parts": _parts(x.parts)}
                         for x in s.suggestions],
         "ruled_out": {unit: [str(r) for r in reasons] for unit, reasons in s.ruled_out.items()},
         "ruled_out_counts": dict(s.counts),

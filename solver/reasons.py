@@ -32,6 +32,11 @@ def place_name(h: Household, b: Break) -> str:
     return items[b.ref].label or f"{key}[{b.ref}]"
 
 
+def people(n: int) -> str:
+    """ "1 person", "3 people"."""
+    return f"{n} {'person' if n == 1 else 'people'}"
+
+
 def _km(x: float) -> str:
     return f"{x:g}"
 
@@ -67,8 +72,7 @@ def _message(h: Household, b: Break, u: Unit, km: float | None) -> str:
     if b.rule == "kind":
         return _kind(h, u)
     if b.rule == "size":
-        n = len(h.members)
-        return f"{u.bedspaces} bedspace{'' if u.bedspaces == 1 else 's'} for {n} {'person' if n == 1 else 'people'}"
+        return f"{u.bedspaces} bedspace{'' if u.bedspaces == 1 else 's'} for {people(len(h.members))}"
     if b.rule == "lead":
         return _lead(h, u)
     if b.rule == "males":

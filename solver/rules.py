@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -133,6 +134,16 @@ class UnitPool:
 
     def __len__(self) -> int:
         return len(self.units)
+
+    @cached_property
+    def id_rank(self) -> np.ndarray:
+        """Each unit's place in the order of unit ids (code points), the last tie-break of suggestions.
+
+        Made on first use: the batch never needs it.
+        """
+        rank = np.empty(len(self.ids), dtype=np.int64)
+        rank[sorted(range(len(self.ids)), key=self.ids.__getitem__)] = np.arange(len(self.ids))
+        return rank
 
     def feasible_matrix(self, households: Sequence[Household],
                         masks: dict[tuple, np.ndarray] | None = None) -> np.ndarray:

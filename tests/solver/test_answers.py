@@ -53,3 +53,40 @@ def test_json_gives_every_unit_distances(kit):
     assert data["distances"]["B"] == {"avoid[0]": round(haversine_km(52.7, -1.2, 52.64, -1.13), 3),
                                       "prefer[0]": 0.0}
     assert isinstance(suggest(Instance((h,), units), "H1").distances["A"][0], PlaceDistance)
+
+
+def test_each_unit_answers_for_itself(kit):
+    """A fitting unit: its fit, rank and parts, as in the suggestions; any other: every rule it breaks."""
+    h = kit.household(members=((30, "female"), (14, "male")), avoid=(Place(52.64, -1.13, 5, "the perpetrator's home"),),
+                      prefer=(PreferPlace(52.9, -1.2, 30, 2, "work"),), languages=("Polish",))
+    units = [kit.unit("CLOSE", max_male_age=12), kit.unit("FAR1", lat=52.9, lon=-1.2, bedspaces=2),
+             kit.unit("FAR2", lat=52.8, lon=-1.2, languages=("Polish",)), kit.unit("FAR3", lat=52.85, lon=-1.25)]
+    s = suggest(UnitPool(units), h, top=2)
+    assert len(s.units) == 4 and list(s.units) == ["CLOSE", "FAR1", "FAR2", "FAR3"]
+    close = s.units["CLOSE"]
+    assert not close.fits and close.fit is None and close.rank is None and close.parts == ()
+    assert close.reasons == s.ruled_out["CLOSE"] and [r.rule for r in close.reasons] == ["males", "distance"]
+    assert close.distances == s.distances["CLOSE"]
+    answers = sorted((s.units[u] for u in ("FAR1", "FAR2", "FAR3")), key=lambda a: a.rank)
+    assert [a.rank for a in answers] == [1, 2, 3] and all(a.fits and a.reasons == () for a in answers)
+    for a, x in zip(answers, s.suggestions):
+        assert (a.unit, a.fit, a.parts, a.distances) == (x.unit, x.fit, x.parts, x.distances)
+    assert round(sum(p.points for p in answers[2].parts), 2) == answers[2].fit
+    with pytest.raises(KeyError):
+        s.units["NOPE"]
+
+
+def test_a_page_of_answers_words_only_its_own_units(kit, monkeypatch):
+    """Reasons are worded on demand: answering 3 units of 2,000 words 3 units' reasons, not 2,000."""
+    from solver import reasons
+
+    worded = []
+    real = reasons._message
+    monkeypatch.setattr(reasons, "_message", lambda h, b, u, km: worded.append(u.id) or real(h, b, u, km))
+    units = [kit.unit(f"U{i}", lat=52.6 + i * 1e-4) for i in range(2000)]
+    h = kit.household(avoid=(Place(52.6, kit.LEICESTER[1], 50, "the perpetrator's home"),), pets=("dog",))
+    s = suggest(UnitPool(units), h)
+    assert s.feasible == 0 and worded == []
+    page = [s.units[u] for u in ("U0", "U7", "U1999")]
+    assert sorted(set(worded)) == ["U0", "U1999", "U7"]
+    assert [str(r) for r in page[1].reasons][0] == "pets: does not take dog"
