@@ -43,6 +43,24 @@ bedspaces, then nearer the nearest prefer entry (great circle; no key without pr
 then the unit id in code-point order. Every key is a number or a string's order, never a hash,
 so the ranking is the same on every run and in every process.
 
+Widening
+--------
+What would widen the choice (Suggestions.widening, solver.widen): for each hard rule a
+caseworker may change, how many more units would fit with that one change. She may change what
+the household asks: accept one more unit type (rule 1's `unit_types`; never the victim /
+perpetrator split), place one pet elsewhere (every entry of that pet), lower one avoid entry's
+`km` (its `precision_km` stays: it is what is known of the place), drop one excluded area. She
+cannot change size, lead, males (facts about the people) nor needs (the access and funding the
+people need). A unit counts under a change only when that change's item is the only one it
+breaks (a unit too close to two avoid places, or of a type not accepted and not taking the dog,
+fits only with both changed and counts under neither), so every count is exactly how many more
+units `suggest` finds with that change made; all are counted in one pass over the rule results
+suggest already has. A lowered distance is given in steps: each whole km k (below the entry's km,
+>= 0) that admits more units than k + 1 does, largest first, with how many more units fit at k
+in all (the largest k that admits a unit is floor(geodesic - precision_km), decided exactly as
+rule 7 decides). Options come in the order of the rules (kind, pets, distance, areas), then of
+the household's entries; a change that lets nothing more in is listed with 0.
+
 Modules
 -------
     domain      the frozen dataclasses in and out, and the errors
@@ -52,6 +70,7 @@ Modules
     fit         the fit score, part by part (objective level 3, the ranking of suggestions)
     suggest     one household: the feasible units ranked; reasons: why each other unit is not
     answers     one household: every unit's own answer (fit and parts, or reasons) and distances
+    widen       one household: how many more units each change a caseworker may make lets fit
     batch       every household at once: the filter, the search loop, the fill (overview there)
     candidates  the feasible pairs as bits, and the pairs the flow models
     flow        the relaxation without apart: a min-cost flow, lexicographic by weights
@@ -102,7 +121,7 @@ Dataclasses out:
         nobody is always valid). Unplaced.reason: "no_unit_fits" | "units_taken" | "apart".
     Suggestions(household, feasible, suggestions: tuple[Suggestion], ruled_out: {unit id: tuple[Reason]},
                 counts: {rule: n}, seconds, units: {unit id: UnitAnswer},
-                distances: {unit id: tuple[PlaceDistance]})
+                distances: {unit id: tuple[PlaceDistance]}, widening: tuple[Widening])
         suggestions: the best `top` fitting units in ranking order. ruled_out builds its Reasons
         lazily, in bulk, on first use; summary() gives lines such as "14 units too close to
         places to avoid". units and distances cover every unit of the pool (fitting or not)
@@ -117,6 +136,12 @@ Dataclasses out:
         languages (only when the household asks for any) | wasted_bedspaces; points in hundredths;
         text e.g. "2.1 km from the children's school, within 5 km", "2 bedspaces empty (4 for
         2 people)"; a unit's parts sum to its fit exactly
+    Widening(rule, item, label, more, steps: tuple[DistanceStep(km, more)])   one change (see
+        "Widening" above): rule "kind" with item the unit type to accept, "pets" with the pet,
+        "distance" with the avoid entry's ref ("avoid[0]"), "areas" with the area's ref
+        ("exclude_areas[1]"); label for people; more: units that fit with it (distance: at the
+        lowest step); str(w) == "at 47 km from the perpetrator's home, 3 more units fit; at 30
+        km, 8 more" / "accepting dispersed units: 2 more units fit"
     PlaceDistance(ref, label, km, limit_km, ok)   ref "avoid[0]" / "prefer[1]", avoid entries first;
         km great-circle (as shown to people); limit_km: avoid least_km, prefer its radius km;
         ok: avoid: far enough (rule 7, decided on the geodesic); prefer: within the radius
@@ -127,16 +152,16 @@ Dataclasses out:
 """
 from .batch import feasible_pairs, solve
 from .check import check
-from .domain import (Apart, Area, Breach, FitPart, Household, Instance, InstanceError, Member,
+from .domain import (Apart, Area, Breach, DistanceStep, FitPart, Household, Instance, InstanceError, Member,
                      Objective, Place, PlaceDistance, PreferPlace, Problem, Reason, Settings, Solution, Status,
-                     Suggestion, Suggestions, Unit, UnitAnswer, Unplaced)
+                     Suggestion, Suggestions, Unit, UnitAnswer, Unplaced, Widening)
 from .io import parse_instance, validate
 from .rules import UnitPool
 from .suggest import suggest
 
 __all__ = [
-    "Apart", "Area", "Breach", "FitPart", "Household", "Instance", "InstanceError", "Member",
+    "Apart", "Area", "Breach", "DistanceStep", "FitPart", "Household", "Instance", "InstanceError", "Member",
     "Objective", "Place", "PlaceDistance", "PreferPlace", "Problem", "Reason", "Settings", "Solution", "Status",
-    "Suggestion", "Suggestions", "Unit", "UnitAnswer", "UnitPool", "Unplaced", "check",
+    "Suggestion", "Suggestions", "Unit", "UnitAnswer", "UnitPool", "Unplaced", "Widening", "check",
     "feasible_pairs", "parse_instance", "solve", "suggest", "validate",
 ]

@@ -266,13 +266,45 @@ class UnitAnswer:
 
 
 @dataclass(frozen=True)
+class DistanceStep:
+    """With an avoid entry's `km` lowered to `km` (whole kilometres), `more` more units fit."""
+
+    km: float
+    more: int
+
+
+@dataclass(frozen=True)
+class Widening:
+    """One change a caseworker may make to the household's hard rules, and how many more units it lets fit.
+
+    `rule` and `item`: "kind" and a unit type to accept as well; "pets" and a pet to place
+    elsewhere; "distance" and an avoid entry's ref ("avoid[0]") whose km is lowered; "areas" and
+    an exclude_areas entry's ref dropped. `label` names the item for people. `more` counts the
+    units that break that item and nothing else (for "distance": at its lowest step); `steps`
+    (distance only) give each whole km that admits more units, the least change first.
+    """
+
+    rule: str
+    item: str
+    label: str
+    more: int
+    steps: tuple[DistanceStep, ...] = ()
+
+    def __str__(self) -> str:
+        from .widen import widening_text
+
+        return widening_text(self)
+
+
+@dataclass(frozen=True)
 class Suggestions:
     """The units for one household: how many fit, the best few, and why every other one is ruled out.
 
     `ruled_out` maps each infeasible unit's id to its reasons; it builds them lazily, on access.
     `counts` gives how many units break each rule (a unit breaking two rules counts in both).
     `units` maps every unit's id to its own answer (UnitAnswer), `distances` to its distances from
-    the household's places; both make a unit's answer only when asked.
+    the household's places; both make a unit's answer only when asked. `widening` lists the
+    changes a caseworker may make to the household's rules, each with how many more units fit.
     """
 
     household: str
@@ -283,6 +315,7 @@ class Suggestions:
     seconds: float
     units: Mapping[str, UnitAnswer] = field(default_factory=dict, hash=False)
     distances: Mapping[str, tuple[PlaceDistance, ...]] = field(default_factory=dict, hash=False)
+    widening: tuple[Widening, ...] = ()
 
     def summary(self) -> list[str]:
         """Caseworker lines grouping the ruled-out units by rule, most first."""

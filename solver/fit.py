@@ -127,12 +127,12 @@ def fit_parts(pool: UnitPool, h: Household, j: int, scaled: dict[str, int], pref
     return tuple(out)
 
 
-def why(pool: UnitPool, h: Household, j: int, as_of: date | None,
-        prefer_km: Sequence[float]) -> tuple[str, ...]:
-    """Caseworker reasons for the fit of h in unit j: near places, languages, waiting, risk (what earns points)."""
+def why(pool: UnitPool, h: Household, j: int, scaled: dict[str, int], prefer_km: Sequence[float],
+        as_of: date | None) -> tuple[str, ...]:
+    """Caseworker reasons for the fit of h in unit j (`scaled` its parts): near places, languages, waiting, risk."""
     reasons = []
     for i, (place, d) in enumerate(zip(h.prefer, prefer_km)):
-        if prefer_points(place.weight, place.km, d) > 0 or (place.weight == 0 and d <= place.km):
+        if scaled[f"prefer[{i}]"] > 0 or (place.weight == 0 and d <= place.km):
             reasons.append(f"{d:.1f} km from {place.label or f'prefer[{i}]'}")
     spoken = [lang for lang in dict.fromkeys(h.languages) if lang in pool.units[j].languages]
     if spoken:

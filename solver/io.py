@@ -7,7 +7,7 @@ from typing import Any
 
 from . import validate as _validate
 from .domain import (Apart, Area, FitPart, Household, Instance, InstanceError, Member, Place, PlaceDistance,
-                     PreferPlace, Problem, Solution, Suggestions, Unit)
+                     PreferPlace, Problem, Solution, Suggestions, Unit, Widening)
 
 SOLUTION_FORMAT = "safehome-solution/1"
 SUGGESTIONS_FORMAT = "safehome-suggestions/1"
@@ -155,11 +155,18 @@ def _distances(distances: tuple[PlaceDistance, ...]) -> dict[str, float]:
     return {d.ref: round(d.km, 3) for d in distances}
 
 
+def _widening(w: Widening) -> dict:
+    out: dict[str, Any] = {"rule": w.rule, "item": w.item, "label": w.label, "more": w.more, "text": str(w)}
+    if w.rule == "distance":
+        out["steps"] = [{"km": step.km, "more": step.more} for step in w.steps]
+    return out
+
+
 def suggestions_to_dict(s: Suggestions) -> dict:
     """The `safehome-suggestions/1` JSON object (every ruled-out unit with every rule it breaks).
 
-    `parts` (per suggestion), `distances` (every unit) and `ruled_out_counts` are extra members
-    (docs/engine-contract.md, Extensions).
+    `parts` (per suggestion), `distances` (every unit), `widening` and `ruled_out_counts` are
+    extra members (docs/engine-contract.md, Extensions).
     """
     return {
         "format": SUGGESTIONS_FORMAT,
@@ -170,6 +177,7 @@ def suggestions_to_dict(s: Suggestions) -> dict:
         "ruled_out": {unit: [str(r) for r in reasons] for unit, reasons in s.ruled_out.items()},
         "ruled_out_counts": dict(s.counts),
         "distances": {unit: _distances(d) for unit, d in s.distances.items()},
+        "widening": [_widening(w) for w in s.widening],
         "seconds": round(s.seconds, 4),
     }
 

@@ -33,7 +33,7 @@ def _oldest_male(h: Household) -> tuple[int, ...]:
     return (max(ages),) if ages else ()
 
 
-def _allowed_types(kind: str, unit_types: frozenset[str] | None) -> np.ndarray:
+def allowed_types(kind: str, unit_types: frozenset[str] | None) -> np.ndarray:
     """Boolean over UNIT_TYPES: the types a household of `kind` accepting `unit_types` may take."""
     wanted = UNIT_TYPES if unit_types is None else unit_types
     return np.array([t in wanted and (t == "perpetrator") == (kind == "perpetrator") for t in UNIT_TYPES], dtype=bool)
@@ -43,7 +43,7 @@ def _allowed_types(kind: str, unit_types: frozenset[str] | None) -> np.ndarray:
 UNIT_RULES = (
     # 1. Kind: perpetrator households take perpetrator units only, victims never; unit_types if given.
     UnitRule("kind", lambda h: ((h.kind, None if h.unit_types is None else frozenset(h.unit_types)),),
-             lambda pool, item: ~_allowed_types(*item)[pool.type_code]),
+             lambda pool, item: ~allowed_types(*item)[pool.type_code]),
     # 2. Size: no more members than bedspaces.
     UnitRule("size", lambda h: (len(h.members),), lambda pool, n: pool.beds < n),
     # 3. Lead: the unit takes the lead member's gender.

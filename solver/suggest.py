@@ -1,4 +1,4 @@
-"""Suggestions for one household: how many units fit, the best few, and why the rest do not."""
+"""Suggestions for one household: how many units fit, the best few, why the rest do not, and what would widen it."""
 from __future__ import annotations
 
 import time
@@ -6,17 +6,18 @@ from datetime import date
 
 import numpy as np
 
-from .answers import Distances, UnitAnswers
-from .domain import Household, Instance, InstanceError, Problem, Suggestion, Suggestions
-from .fit import fit_parts_pairs, why
+from .answers import Distances, UnitAnswers, ranking
+from .domain import Household, Instance, InstanceError, Problem, Suggestions
+from .fit import fit_parts_pairs
 from .io import household_to_dict, parse_household, validate
 from .reasons import RuledOut
 from .rules import UnitPool
+from .widen import widen
 
 
 def suggest(source: UnitPool | Instance, household: Household | str, top: int = 10,
             as_of: date | None = None) -> Suggestions:
-    """Rank the units of `source` for one household, best fit first (ties: see the package docstring).
+    """Rank the units of `source` for one household, best fit first (ties: the package docstring, "Ranking").
 
     `source` is a prepared UnitPool (reuse it across calls) or an Instance, in which case
     `household` may be an id and `as_of` defaults to the instance's. Raises InstanceError
@@ -37,33 +38,14 @@ def suggest(source: UnitPool | Instance, household: Household | str, top: int = 
     distances = Distances(pool, household, screen)
     feasible = np.flatnonzero(screen.feasible)
     parts = fit_parts_pairs(pool, (household,), np.zeros(feasible.size, dtype=np.int64), feasible, as_of)
-    order = ranking(pool, feasible, sum(parts.values()), distances)
     ruled_out = RuledOut(pool, household, screen)
-    units = UnitAnswers(pool, household, as_of, screen, feasible, parts, order, ruled_out, distances)
-    ranked = []
-    for at in order[: max(top, 0)].tolist():
-        j = int(feasible[at])
-        fit, fit_parts = units.parts_at(at, j)
-        prefer_km = [float(km[j]) for km in distances.prefer_km]
-        ranked.append(Suggestion(pool.ids[j], fit, why(pool, household, j, as_of, prefer_km), fit_parts,
-                                 distances.of(j)))
+    units = UnitAnswers(pool, household, as_of, screen, feasible, parts, ruled_out, distances)
+    ranked = tuple(units.suggestion(at) for at in ranking(pool, feasible, units.fits, distances, top).tolist())
     return Suggestions(
-        household=household.id, feasible=int(feasible.size), suggestions=tuple(ranked),
+        household=household.id, feasible=int(feasible.size), suggestions=ranked,
         ruled_out=ruled_out, counts=screen.counts(), seconds=time.perf_counter() - start,
-        units=units, distances=distances,
+        units=units, distances=distances, widening=widen(pool, household, screen),
     )
-
-
-def ranking(pool: UnitPool, feasible: np.ndarray, fits: np.ndarray, distances: Distances) -> np.ndarray:
-    """Positions in `feasible`, best first: higher fit, then fewer wasted bedspaces, then nearer the
-    nearest prefer entry, then unit id. Every key is a number or the id's rank, so the order never
-    depends on hashing (it is the same in every process)."""
-    nearest = distances.nearest_prefer_km()
-    keys = [pool.id_rank[feasible]]
-    if nearest is not None:
-        keys.append(nearest[feasible])
-    keys += [pool.beds[feasible], -fits]  # the household's size is fixed: fewer bedspaces, fewer wasted
-    return np.lexsort(keys)
 
 
 def _find(instance: Instance, household: Household | str) -> Household:

@@ -71,6 +71,7 @@ def test_ties_fewer_wasted_bedspaces_then_nearer_then_unit_id(kit):
     assert {x.fit for x in s.suggestions} == {0.0}
     assert [x.unit for x in s.suggestions] == ["Z", "K", "M", "Y", "A"]
     assert [s.units[u].rank for u in ("Z", "K", "M", "Y", "A")] == [1, 2, 3, 4, 5]
+    assert [x.unit for x in suggest(UnitPool(instance.units), instance.households[0], top=2).suggestions] == ["Z", "K"]
     shuffled = UnitPool(sorted(instance.units, key=lambda u: u.id, reverse=True))
     assert [x.unit for x in suggest(shuffled, instance.households[0]).suggestions] == ["Z", "K", "M", "Y", "A"]
 
@@ -143,6 +144,8 @@ def test_fit_parts_and_ranking_follow_the_definition(kit, seed):
         return -x.fit, u.bedspaces - len(h.members), nearest, u.id
     assert list(s.suggestions) == sorted(s.suggestions, key=stated_order)
     assert [s.units[x.unit].rank for x in s.suggestions] == list(range(1, s.feasible + 1))
+    for top in range(s.feasible + 1):  # the best few alone (only the units that can be among them sorted)
+        assert suggest(UnitPool(units), h, top=top, as_of=AS_OF).suggestions == s.suggestions[:top]
 
 
 def test_invalid_household_raises(kit):
