@@ -12,7 +12,7 @@ from datetime import date
 import numpy as np
 
 from . import geo
-from .domain import FitPart, Household
+from .domain import FitPart, Household, Unit
 from .reasons import people
 from .rules import UnitPool
 
@@ -98,6 +98,11 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def _spoken(h: Household, u: Unit) -> list[str]:
+    """The household's languages (each once, in its order) that the unit's staff speak."""
+    return [lang for lang in dict.fromkeys(h.languages) if lang in u.languages]
+
+
 def fit_parts(pool: UnitPool, h: Household, j: int, scaled: dict[str, int], prefer_km: Sequence[float],
               as_of: date | None) -> tuple[FitPart, ...]:
     """A unit's fit as named parts for people: `scaled` its parts (hundredths), `prefer_km` its distances.
@@ -116,7 +121,7 @@ def fit_parts(pool: UnitPool, h: Household, j: int, scaled: dict[str, int], pref
         out.append(FitPart("prefer", scaled[ref] / SCALE,
                            f"{d:.1f} km from {place.label or ref}, {where} {place.km:g} km", ref))
     if h.languages:
-        spoken = [lang for lang in dict.fromkeys(h.languages) if lang in u.languages]
+        spoken = _spoken(h, u)
         out.append(FitPart("languages", scaled["languages"] / SCALE,
                            "staff speak " + ", ".join(spoken) if spoken
                            else "staff speak none of " + ", ".join(dict.fromkeys(h.languages))))
@@ -134,7 +139,7 @@ def why(pool: UnitPool, h: Household, j: int, scaled: dict[str, int], prefer_km:
     for i, (place, d) in enumerate(zip(h.prefer, prefer_km)):
         if scaled[f"prefer[{i}]"] > 0 or (place.weight == 0 and d <= place.km):
             reasons.append(f"{d:.1f} km from {place.label or f'prefer[{i}]'}")
-    spoken = [lang for lang in dict.fromkeys(h.languages) if lang in pool.units[j].languages]
+    spoken = _spoken(h, pool.units[j])
     if spoken:
         reasons.append("staff speak " + ", ".join(spoken))
     days = waiting_days(h, as_of)

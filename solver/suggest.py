@@ -41,10 +41,11 @@ def suggest(source: UnitPool | Instance, household: Household | str, top: int = 
     ruled_out = RuledOut(pool, household, screen)
     units = UnitAnswers(pool, household, as_of, screen, feasible, parts, ruled_out, distances)
     ranked = tuple(units.suggestion(at) for at in ranking(pool, feasible, units.fits, distances, top).tolist())
+    widening = widen(pool, household, screen)
     return Suggestions(
         household=household.id, feasible=int(feasible.size), suggestions=ranked,
         ruled_out=ruled_out, counts=screen.counts(), seconds=time.perf_counter() - start,
-        units=units, distances=distances, widening=widen(pool, household, screen),
+        units=units, distances=distances, widening=widening,
     )
 
 

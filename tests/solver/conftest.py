@@ -73,6 +73,24 @@ def spec_fit(h: Household, u: Unit, as_of: date) -> float:
     return round(sum(spec_fit_parts(h, u, as_of).values()), 2)
 
 
+def edge(bearing: float, km: float = 13, place: tuple[float, float] = (52.9, -1.2)) -> tuple[Unit, tuple, float]:
+    """A unit about `km` from `place` on a bearing: (unit, place, its exact geodesic distance, as geopy gives it)."""
+    there = geodesic(kilometers=km).destination(place, bearing)
+    u = unit(lat=there.latitude, lon=there.longitude)
+    return u, place, geodesic((u.lat, u.lon), place).km
+
+
+def addend(total: float, other: float) -> float:
+    """x with x + other == total to the last bit: a threshold rule 7 takes as that float sum lands on `total`."""
+    x = total - other
+    while x + other < total:
+        x = math.nextafter(x, math.inf)
+    while x + other > total:
+        x = math.nextafter(x, -math.inf)
+    assert x + other == total
+    return x
+
+
 def spec_breaches(instance: Instance, assignments: dict) -> list[str]:
     """Every breach of rules 1-10 by the contract alone."""
     hs = {h.id: h for h in instance.households}
@@ -112,7 +130,7 @@ def kit():
     """The factories and the contract checker, for tests (no test imports conftest by name)."""
     return SimpleNamespace(unit=unit, household=household, spec_allows=spec_allows,
                            spec_breaches=spec_breaches, brute_force=brute_force, LEICESTER=LEICESTER,
-                           random_instance=random_instance, spec_fit=spec_fit, spec_fit_parts=spec_fit_parts,
+                           random_instance=random_instance, edge=edge, addend=addend, spec_fit=spec_fit, spec_fit_parts=spec_fit_parts,
                            haversine_km=haversine_km)
 
 

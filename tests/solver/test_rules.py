@@ -1,8 +1,6 @@
 """One tiny instance per hard rule, and the edges of each."""
 from __future__ import annotations
 
-import math
-
 import pytest
 from geopy.distance import geodesic
 
@@ -86,15 +84,8 @@ def test_geodesic_exactly_at_threshold(bearing, kit):
 
 def approximate_edge(bearing, kit, precision=3.0):
     """A unit about 13 km from a place, and (place, km) with km + precision exactly its geodesic distance."""
-    place = (52.9, -1.2)
-    dest = geodesic(kilometers=13).destination(place, bearing)
-    u = kit.unit(lat=dest.latitude, lon=dest.longitude)
-    exact = geodesic((u.lat, u.lon), place).km
-    km = exact - precision
-    while km + precision < exact:  # the float sum the rule takes must land on the distance itself
-        km = math.nextafter(km, math.inf)
-    assert km + precision == exact
-    return u, place, km
+    u, place, exact = kit.edge(bearing)
+    return u, place, kit.addend(exact, precision)
 
 
 @pytest.mark.parametrize("bearing", [0, 37, 90, 200])

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 import random
 
 import pytest
@@ -168,16 +167,8 @@ def test_json_distance_steps(kit):
 @pytest.mark.parametrize("bearing", [0, 37, 90, 200])
 def test_a_unit_exactly_at_a_whole_step(bearing, kit):
     """g = 10 km + precision_km to the last bit: admitted at 10 km; with a hair more precision, only at 9."""
-    place = (52.9, -1.2)
-    there = geodesic(kilometers=13).destination(place, bearing)
-    u = kit.unit(lat=there.latitude, lon=there.longitude)
-    g = geodesic((u.lat, u.lon), place).km
-    precision = g - 10
-    while 10 + precision < g:  # the float sum rule 7 takes must land on the distance itself
-        precision = math.nextafter(precision, math.inf)
-    while 10 + precision > g:
-        precision = math.nextafter(precision, -math.inf)
-    assert 10 + precision == g
+    u, place, g = kit.edge(bearing)
+    precision = kit.addend(g, 10)
     for extra, step in ((0.0, 10), (1e-12, 9)):
         h = kit.household(avoid=(Place(*place, 20, precision_km=precision + extra),))
         w = suggest(UnitPool([u]), h).widening[0]
