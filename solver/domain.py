@@ -18,10 +18,15 @@ RULES = ("kind", "size", "lead", "males", "pets", "needs", "distance", "areas")
 
 @dataclass(frozen=True)
 class Member:
-    """One person of a household; the first member of a household is its lead."""
+    """One person of a household; the first member of a household is its lead.
+
+    `label` names the person in reasons ("Sam is 14"); without it they are "the lead person"
+    or "member 2" (their position, from 1).
+    """
 
     age: int
     gender: str
+    label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -201,12 +206,94 @@ class Reason:
 
 
 @dataclass(frozen=True)
+class PlaceDistance:
+    """How far a unit is from one of the household's own places (an `avoid` or a `prefer` entry).
+
+    `km` is the great-circle distance shown to people; `limit_km` the entry's threshold (avoid:
+    `least_km`, km + precision_km; prefer: its radius `km`); `ok` whether the unit meets it
+    (avoid: rule 7, decided on the geodesic; prefer: within the radius).
+    """
+
+    ref: str  # "avoid[0]", "prefer[1]"
+    label: str  # the entry's label, else its ref
+    km: float
+    limit_km: float
+    ok: bool
+
+
+@dataclass(frozen=True)
+class FitPart:
+    """One named term of a unit's fit, in points (hundredths); a unit's parts sum to its fit exactly.
+
+    `name` is one of "risk", "waiting", "prefer" (one part per prefer entry, `ref` "prefer[0]"),
+    "languages", "wasted_bedspaces"; `text` says it for people ("2.1 km from the children's school").
+    """
+
+    name: str
+    points: float
+    text: str
+    ref: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.points:+.2f} {self.text}"
+
+
+@dataclass(frozen=True)
 class Suggestion:
-    """A feasible unit with its fit and the reasons it fits well."""
+    """A feasible unit with its fit, the reasons it fits well, the fit's parts and its distances."""
 
     unit: str
     fit: float
     why: tuple[str, ...]
+    parts: tuple[FitPart, ...] = ()
+    distances: tuple[PlaceDistance, ...] = ()
+
+
+@dataclass(frozen=True)
+class UnitAnswer:
+    """One unit's own answer for a household: it fits (fit, rank, parts) or it does not (every rule it breaks).
+
+    `rank` is the unit's place among the units that fit, from 1, in the order suggestions use.
+    """
+
+    unit: str
+    fits: bool
+    fit: float | None
+    rank: int | None
+    parts: tuple[FitPart, ...]
+    reasons: tuple[Reason, ...]
+    distances: tuple[PlaceDistance, ...]
+
+
+@dataclass(frozen=True)
+class DistanceStep:
+    """With an avoid entry's `km` lowered to `km` (whole kilometres), `more` more units fit."""
+
+    km: float
+    more: int
+
+
+@dataclass(frozen=True)
+class Widening:
+    """One change a caseworker may make to the household's hard rules, and how many more units it lets fit.
+
+    `rule` and `item`: "kind" and a unit type to accept as well; "pets" and a pet to place
+    elsewhere; "distance" and an avoid entry's ref ("avoid[0]") whose km is lowered; "areas" and
+    an exclude_areas entry's ref dropped. `label` names the item for people. `more` counts the
+    units that break that item and nothing else (for "distance": at its lowest step); `steps`
+    (distance only) give each whole km that admits more units, the least change first.
+    """
+
+    rule: str
+    item: str
+    label: str
+    more: int
+    steps: tuple[DistanceStep, ...] = ()
+
+    def __str__(self) -> str:
+        from .widen import widening_text
+
+        return widening_text(self)
 
 
 @dataclass(frozen=True)
@@ -215,6 +302,9 @@ class Suggestions:
 
     `ruled_out` maps each infeasible unit's id to its reasons; it builds them lazily, on access.
     `counts` gives how many units break each rule (a unit breaking two rules counts in both).
+    `units` maps every unit's id to its own answer (UnitAnswer), `distances` to its distances from
+    the household's places; both make a unit's answer only when asked. `widening` lists the
+    changes a caseworker may make to the household's rules, each with how many more units fit.
     """
 
     household: str
@@ -223,6 +313,9 @@ class Suggestions:
     ruled_out: Mapping[str, tuple[Reason, ...]] = field(hash=False)
     counts: Mapping[str, int] = field(hash=False)
     seconds: float
+    units: Mapping[str, UnitAnswer] = field(default_factory=dict, hash=False)
+    distances: Mapping[str, tuple[PlaceDistance, ...]] = field(default_factory=dict, hash=False)
+    widening: tuple[Widening, ...] = ()
 
     def summary(self) -> list[str]:
         """Caseworker lines grouping the ruled-out units by rule, most first."""

@@ -21,7 +21,7 @@ class FlowModel:
     their capacities (hard constraints: one unit per household, one household per unit, the
     branch's removed and forced pairs) and costs, and the solve.
 
-    Value of placing household h in unit u: A*[h high] + B + f(h,u), with 0 <= f <= F.
+    Value of placing household h in unit u: A*[h high] + B + f(h,u), with 0 <= f <= F (f shifted).
     N = an upper bound on how many households can be placed. Proof that maximising the
     total value is lexicographic: the B-and-fit part of any assignment lies in [0, N*(B+F)],
     so with A = N*(B+F) + 1 one more high-risk placement outweighs every difference below
@@ -38,7 +38,10 @@ class FlowModel:
         self.n_units = int(pairs.unit.max()) + 1 if pairs.unit.size else 0
         n = min(np.unique(pairs.household).size, np.unique(pairs.unit).size)
         nodes = n_households + self.n_units + 1
-        fit, self.coarse = pairs.fit, 1
+        # Fits may be negative (wasted bedspaces): shifted so the least is 0. Every placement gains the
+        # same shift, so among assignments placing as many households the order by total fit is unchanged.
+        shifted = pairs.fit - min(int(pairs.fit.min(initial=0)), 0)
+        fit, self.coarse = shifted, 1
         while True:
             self.big_f = int(fit.max(initial=0))
             self.big_b = n * self.big_f + 1
@@ -46,7 +49,7 @@ class FlowModel:
             if (self.big_a + self.big_b + self.big_f) * (nodes + 1) < INT64_SAFE:
                 break
             self.coarse *= 10
-            fit = pairs.fit // self.coarse
+            fit = shifted // self.coarse
         self.fit = fit
         self.pair_value = self.big_a * high[pairs.household].astype(np.int64) + self.big_b + fit
         self._build()

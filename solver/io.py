@@ -6,8 +6,8 @@ from datetime import date
 from typing import Any
 
 from . import validate as _validate
-from .domain import (Apart, Area, Household, Instance, InstanceError, Member, Place, PreferPlace,
-                     Problem, Solution, Suggestions, Unit)
+from .domain import (Apart, Area, FitPart, Household, Instance, InstanceError, Member, Place, PlaceDistance,
+                     PreferPlace, Problem, Solution, Suggestions, Unit, Widening)
 
 SOLUTION_FORMAT = "safehome-solution/1"
 SUGGESTIONS_FORMAT = "safehome-suggestions/1"
@@ -51,7 +51,7 @@ def _household(h: dict) -> Household:
     types = h.get("unit_types")
     return Household(
         id=h["id"],
-        members=tuple(Member(m["age"], m["gender"]) for m in h["members"]),
+        members=tuple(Member(m["age"], m["gender"], m.get("label")) for m in h["members"]),
         risk=h["risk"],
         kind=h.get("kind", "victim"),
         pets=_strings(h, "pets"),
@@ -92,7 +92,7 @@ def household_to_dict(h: Household) -> dict:
     """A household's JSON object (optional members left out when empty)."""
     out: dict[str, Any] = {
         "id": h.id, "kind": h.kind, "risk": h.risk,
-        "members": [{"age": m.age, "gender": m.gender} for m in h.members],
+        "members": [_labelled({"age": m.age, "gender": m.gender}, m.label) for m in h.members],
         "pets": list(h.pets), "needs": list(h.needs), "languages": list(h.languages),
         "avoid": [_labelled(_avoid(a), a.label) for a in h.avoid],
         "exclude_areas": [_labelled(dict(a.geometry), a.label) for a in h.exclude_areas],
@@ -146,15 +146,38 @@ def solution_to_dict(solution: Solution) -> dict:
     }
 
 
+def _parts(parts: tuple[FitPart, ...]) -> list[dict]:
+    return [{"name": p.name, **({"ref": p.ref} if p.ref else {}), "points": p.points, "text": p.text}
+            for p in parts]
+
+
+def _distances(distances: tuple[PlaceDistance, ...]) -> dict[str, float]:
+    return {d.ref: round(d.km, 3) for d in distances}
+
+
+def _widening(w: Widening) -> dict:
+    out: dict[str, Any] = {"rule": w.rule, "item": w.item, "label": w.label, "more": w.more, "text": str(w)}
+    if w.rule == "distance":
+        out["steps"] = [{"km": step.km, "more": step.more} for step in w.steps]
+    return out
+
+
 def suggestions_to_dict(s: Suggestions) -> dict:
-    """The `safehome-suggestions/1` JSON object (every ruled-out unit with every rule it breaks)."""
+    """The `safehome-suggestions/1` JSON object (every ruled-out unit with every rule it breaks).
+
+    `parts` (per suggestion), `distances` (every unit), `widening` and `ruled_out_counts` are
+    extra members (docs/engine-contract.md, Extensions).
+    """
     return {
         "format": SUGGESTIONS_FORMAT,
         "household": s.household,
         "feasible": s.feasible,
-        "suggestions": [{"unit": x.unit, "fit": x.fit, "why": list(x.why)} for x in s.suggestions],
+        "suggestions": [{"unit": x.unit, "fit": x.fit, "why": list(x.why), "parts": _parts(x.parts)}
+                        for x in s.suggestions],
         "ruled_out": {unit: [str(r) for r in reasons] for unit, reasons in s.ruled_out.items()},
         "ruled_out_counts": dict(s.counts),
+        "distances": {unit: _distances(d) for unit, d in s.distances.items()},
+        "widening": [_widening(w) for w in s.widening],
         "seconds": round(s.seconds, 4),
     }
 

@@ -32,6 +32,11 @@ def place_name(h: Household, b: Break) -> str:
     return items[b.ref].label or f"{key}[{b.ref}]"
 
 
+def people(n: int) -> str:
+    """ "1 person", "3 people"."""
+    return f"{n} {'person' if n == 1 else 'people'}"
+
+
 def _km(x: float) -> str:
     return f"{x:g}"
 
@@ -44,14 +49,22 @@ def _kind(h: Household, u: Unit) -> str:
     return f"a {u.type} unit; this household accepts only {', '.join(h.unit_types or ())}"
 
 
+def _member_name(h: Household, i: int) -> str:
+    """How reasons name member i: its label, else "the lead person" or "member 2" (position from 1)."""
+    return h.members[i].label or ("the lead person" if i == 0 else f"member {i + 1}")
+
+
 def _lead(h: Household, u: Unit) -> str:
     takes = " or ".join(u.lead_genders) if u.lead_genders else "no"
-    return f"takes {takes} lead persons only; the lead person is {h.members[0].gender}"
+    lead = h.members[0]
+    who = f"{lead.label}, the lead person," if lead.label else "the lead person"
+    return f"takes {takes} lead persons only; {who} is {lead.gender}"
 
 
 def _males(h: Household, u: Unit) -> str:
-    oldest = max(m.age for m in h.members if m.gender == "male")
-    return f"takes male members up to age {u.max_male_age}; this household has a male aged {oldest}"
+    over = [f"{_member_name(h, i)} is {m.age}" for i, m in enumerate(h.members)
+            if m.gender == "male" and m.age > u.max_male_age]
+    return f"takes male members up to age {u.max_male_age}; {' and '.join(over)}"
 
 
 def _message(h: Household, b: Break, u: Unit, km: float | None) -> str:
@@ -59,8 +72,7 @@ def _message(h: Household, b: Break, u: Unit, km: float | None) -> str:
     if b.rule == "kind":
         return _kind(h, u)
     if b.rule == "size":
-        n = len(h.members)
-        return f"{u.bedspaces} bedspace{'' if u.bedspaces == 1 else 's'} for {n} {'person' if n == 1 else 'people'}"
+        return f"{u.bedspaces} bedspace{'' if u.bedspaces == 1 else 's'} for {people(len(h.members))}"
     if b.rule == "lead":
         return _lead(h, u)
     if b.rule == "males":

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,7 @@ def _oldest_male(h: Household) -> tuple[int, ...]:
     return (max(ages),) if ages else ()
 
 
-def _allowed_types(kind: str, unit_types: frozenset[str] | None) -> np.ndarray:
+def allowed_types(kind: str, unit_types: frozenset[str] | None) -> np.ndarray:
     """Boolean over UNIT_TYPES: the types a household of `kind` accepting `unit_types` may take."""
     wanted = UNIT_TYPES if unit_types is None else unit_types
     return np.array([t in wanted and (t == "perpetrator") == (kind == "perpetrator") for t in UNIT_TYPES], dtype=bool)
@@ -42,7 +43,7 @@ def _allowed_types(kind: str, unit_types: frozenset[str] | None) -> np.ndarray:
 UNIT_RULES = (
     # 1. Kind: perpetrator households take perpetrator units only, victims never; unit_types if given.
     UnitRule("kind", lambda h: ((h.kind, None if h.unit_types is None else frozenset(h.unit_types)),),
-             lambda pool, item: ~_allowed_types(*item)[pool.type_code]),
+             lambda pool, item: ~allowed_types(*item)[pool.type_code]),
     # 2. Size: no more members than bedspaces.
     UnitRule("size", lambda h: (len(h.members),), lambda pool, n: pool.beds < n),
     # 3. Lead: the unit takes the lead member's gender.
@@ -133,6 +134,16 @@ class UnitPool:
 
     def __len__(self) -> int:
         return len(self.units)
+
+    @cached_property
+    def id_rank(self) -> np.ndarray:
+        """Each unit's place in the order of unit ids (code points), the last tie-break of suggestions.
+
+        Made on first use: the batch never needs it.
+        """
+        rank = np.empty(len(self.ids), dtype=np.int64)
+        rank[sorted(range(len(self.ids)), key=self.ids.__getitem__)] = np.arange(len(self.ids))
+        return rank
 
     def feasible_matrix(self, households: Sequence[Household],
                         masks: dict[tuple, np.ndarray] | None = None) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Validation of an instance in its JSON form: every problem at once, each with its JSON pointer.
 
-Unknown members are ignored; `label` on avoid, prefer and exclude_areas entries is an extension.
+Unknown members are ignored; `label` on members and on avoid, prefer and exclude_areas entries is an
+extension.
 """
 from __future__ import annotations
 
@@ -148,6 +149,7 @@ def _check_household(c: _Collector, value: Any, p: str) -> None:
         if c.want_object(m, mp) is not None:
             c.want_int(m, "age", mp, 0, MAX_AGE)
             c.want_enum(m, "gender", mp, GENDERS, default=None)
+            c.want_label(m, mp)
     for key in ("pets", "needs", "languages"):
         c.want_strings(h, key, p)
     c.want_strings(h, "unit_types", p, UNIT_TYPES, nullable=True)

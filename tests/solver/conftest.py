@@ -1,8 +1,9 @@
-"""Factories for tiny engine instances, and an independent checker written from docs/engine-contract.md."""
+"""Factories for tiny engine instances, and an independent checker and fit written from the engine's documents."""
 from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import random
 from datetime import date
 from types import SimpleNamespace
@@ -46,6 +47,50 @@ def spec_allows(h: Household, u: Unit) -> bool:
     return not any(shape(a.geometry).intersects(Point(u.lon, u.lat)) for a in h.exclude_areas)
 
 
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """The great circle of the fit's definition: a sphere of radius 6371.0088 km."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(min(a, 1.0)))
+
+
+def spec_fit_parts(h: Household, u: Unit, as_of: date) -> dict[str, float]:
+    """The fit's parts straight from the package docstring ("Fit score"), sharing no engine code."""
+    factor = {"high": 1.5, "medium": 1.25, "standard": 1.0}[h.risk]
+    days = max(0, (as_of - h.waiting_since).days) if h.waiting_since else 0
+    parts = {"risk": {"high": 10.0, "medium": 5.0, "standard": 0.0}[h.risk], "waiting": 0.1 * days}
+    for i, p in enumerate(h.prefer):
+        d = haversine_km(u.lat, u.lon, p.lat, p.lon)
+        points = (p.weight if d <= 0 else 0.0) if p.km <= 0 else (p.weight * (1 - d / (2 * p.km)) if d <= p.km else 0.0)
+        parts[f"prefer[{i}]"] = factor * points
+    parts["languages"] = factor * 3 * len(set(h.languages) & set(u.languages))
+    parts["wasted_bedspaces"] = -1.0 * (u.bedspaces - len(h.members))
+    return {name: round(points, 2) for name, points in parts.items()}
+
+
+def spec_fit(h: Household, u: Unit, as_of: date) -> float:
+    """The fit: the sum of its parts, each rounded to hundredths."""
+    return round(sum(spec_fit_parts(h, u, as_of).values()), 2)
+
+
+def edge(bearing: float, km: float = 13, place: tuple[float, float] = (52.9, -1.2)) -> tuple[Unit, tuple, float]:
+    """A unit about `km` from `place` on a bearing: (unit, place, its exact geodesic distance, as geopy gives it)."""
+    there = geodesic(kilometers=km).destination(place, bearing)
+    u = unit(lat=there.latitude, lon=there.longitude)
+    return u, place, geodesic((u.lat, u.lon), place).km
+
+
+def addend(total: float, other: float) -> float:
+    """x with x + other == total to the last bit: a threshold rule 7 takes as that float sum lands on `total`."""
+    x = total - other
+    while x + other < total:
+        x = math.nextafter(x, math.inf)
+    while x + other > total:
+        x = math.nextafter(x, -math.inf)
+    assert x + other == total
+    return x
+
+
 def spec_breaches(instance: Instance, assignments: dict) -> list[str]:
     """Every breach of rules 1-10 by the contract alone."""
     hs = {h.id: h for h in instance.households}
@@ -85,7 +130,8 @@ def kit():
     """The factories and the contract checker, for tests (no test imports conftest by name)."""
     return SimpleNamespace(unit=unit, household=household, spec_allows=spec_allows,
                            spec_breaches=spec_breaches, brute_force=brute_force, LEICESTER=LEICESTER,
-                           random_instance=random_instance)
+                           random_instance=random_instance, edge=edge, addend=addend, spec_fit=spec_fit, spec_fit_parts=spec_fit_parts,
+                           haversine_km=haversine_km)
 
 
 def random_instance(seed: int, households: int = 4, units: int = 4, apart: int = 2,

@@ -6,7 +6,10 @@ from pathlib import Path
 
 from test_validation import GOOD  # noqa: F401  (same folder)
 
+import solver
 from solver import parse_instance, solve, suggest
+from solver.fit import LANGUAGE_POINTS, POINTS_PER_DAY, RISK_BONUS, RISK_FACTOR, WASTED_BEDSPACE_POINTS
+from solver.geo import EARTH_KM
 from solver.cli import _parser
 from solver.io import solution_to_dict, suggestions_to_dict
 
@@ -28,6 +31,18 @@ def test_every_command_line_option_is_documented():
     subcommands = next(a for a in _parser()._actions if a.dest == "command").choices
     options = {o for p in subcommands.values() for a in p._actions for o in a.option_strings} - {"-h", "--help"}
     assert [o for o in sorted(options) if o not in CONTRACT] == []
+
+
+def test_the_fit_is_defined_once_in_the_package_docstring_with_the_code_constants():
+    """The contract points to the docstring; the docstring's weights are the ones solver.fit uses."""
+    doc = " ".join(solver.__doc__.split())  # as one line: a phrase may wrap
+    assert "`solver/__init__.py`" in CONTRACT and "fit(h, u) =" not in CONTRACT and "fit(h, u) =" in doc
+    high, medium, standard = (RISK_BONUS[r] for r in ("high", "medium", "standard"))
+    assert f"risk bonus: high {high:g}, medium {medium:g}, standard {standard:g}" in doc
+    high, medium, standard = (RISK_FACTOR[r] for r in ("high", "medium", "standard"))
+    assert f"risk factor: high {high:g}, medium {medium:g}, standard {standard:g}" in doc
+    assert f"{POINTS_PER_DAY:g} * days(h)" in doc and f"M(h) * {LANGUAGE_POINTS:g} * L(h, u)" in doc
+    assert f"{WASTED_BEDSPACE_POINTS:g} point each" in doc and f"radius {EARTH_KM} km" in doc
 
 
 def test_the_engine_points_only_inside_the_repository():

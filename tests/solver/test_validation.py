@@ -10,7 +10,7 @@ from solver import InstanceError, parse_instance, validate
 GOOD = {
     "format": "safehome-instance/1",
     "households": [
-        {"id": "H1", "risk": "high", "members": [{"age": 30, "gender": "female"}, {"age": 4, "gender": "male"}],
+        {"id": "H1", "risk": "high", "members": [{"age": 30, "gender": "female"}, {"age": 4, "gender": "male", "label": "Sam"}],
          "avoid": [{"lat": 52.9, "lon": -1.1, "km": 10, "precision_km": 2.5, "label": "perpetrator's home"}],
          "prefer": [{"lat": 52.6, "lon": -1.1, "km": 5, "weight": 3}],
          "exclude_areas": [{"type": "Polygon", "label": "Leicester city",
@@ -50,6 +50,8 @@ CASES = [
     ("/households/0/members/1/age", 121, "/households/0/members/1/age: must be at most 120"),
     ("/households/0/members/1/age", "4", "/households/0/members/1/age: must be an integer >= 0"),
     ("/households/0/members/1/age", 4.5, "/households/0/members/1/age: must be an integer >= 0"),
+    ("/households/0/members/1/label", "", "/households/0/members/1/label: must be a non-empty string"),
+    ("/households/0/members/1/label", 7, "/households/0/members/1/label: must be a non-empty string"),
     ("/households/0/members/1/gender", "boy", '/households/0/members/1/gender: must be one of "female", "male", "other"'),
     ("/households/0/members", [], "/households/0/members: must list at least one member"),
     ("/households/0/members", ..., "/households/0/members: is required"),
